@@ -1,0 +1,41 @@
+"""qnb: solvers for the book on shallow networks with quadratic activation.
+
+The student ``f(x) = (1/m) sum_j (w_j . x)^2`` depends on its weights only
+through ``A = W^T W / m``; the functions here build teachers and data, evaluate
+the empirical and population losses of ``A`` and solve the gradient flows on
+the weights and on ``A``. Equation numbers refer to Sarao Mannelli,
+Vanden-Eijnden and Zdeborová (NeurIPS 2020).
+"""
+
+from ._validation import as_rng
+from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
+from .flows import (
+    empirical_flow,
+    gd_step,
+    population_flow,
+    population_weight_flow,
+    weight_flow,
+)
+from .losses import empirical_gradient, empirical_loss, population_gradient, population_loss
+from .result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Result",
+    "as_rng",
+    "empirical_flow",
+    "empirical_gradient",
+    "empirical_loss",
+    "gaussian_teacher",
+    "gd_step",
+    "gram",
+    "labels",
+    "orthonormal_teacher",
+    "population_flow",
+    "population_gradient",
+    "population_loss",
+    "population_weight_flow",
+    "sample_inputs",
+    "weight_flow",
+]
