@@ -29,7 +29,7 @@ book: $(STAMP) $(ASSETS_STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests
-	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg book/
+	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
 env: $(STAMP)
 

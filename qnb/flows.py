@@ -197,16 +197,26 @@ def _check_method(method, allowed):
     return method
 
 
-def _check_tolerances(rtol, atol):
-    return check_positive(rtol, "rtol"), check_positive(atol, "atol")
-
-
 def _check_step(method, step, max_steps):
     if method != FIXED_STEP_METHOD:
         return None, None
     if step is None:
         raise ValueError("step is required for method='gd' (the gradient-descent step size)")
     return check_positive(step, "step"), check_int(max_steps, "max_steps")
+
+
+def _solver_options(t_eval, method, allowed, rtol, atol, step, max_steps):
+    """Check the options every flow shares; return them as keyword arguments of a driver."""
+    method = _check_method(method, allowed)
+    step, max_steps = _check_step(method, step, max_steps)
+    return {
+        "t_eval": as_times(t_eval),
+        "method": method,
+        "rtol": check_positive(rtol, "rtol"),
+        "atol": check_positive(atol, "atol"),
+        "step": step,
+        "max_steps": max_steps,
+    }
 
 
 def _integrate(flow, y0, t_eval, method, rtol, atol, jac=None):
@@ -392,16 +402,12 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
     X, y = as_data(X, y)
     d = X.shape[1]
     A0 = as_psd(A0, "A0", d)
-    t_eval = as_times(t_eval)
-    method = _check_method(method, MATRIX_METHODS)
-    rtol, atol = _check_tolerances(rtol, atol)
-    step, max_steps = _check_step(method, step, max_steps)
+    options = _solver_options(t_eval, method, MATRIX_METHODS, rtol, atol, step, max_steps)
     if A_star is not None:
         A_star = as_psd(A_star, "A_star", d)
 
     result = _matrix_flow(A0, lambda A: _empirical_gradient(A, X, y),
-                          _empirical_gradient_derivative(X),
-                          t_eval, method, rtol, atol, step, max_steps)
+                          _empirical_gradient_derivative(X), **options)
     return _attach_losses(result, result.A, lambda A: _empirical_loss(A, X, y), A_star)
 
 
@@ -441,14 +447,10 @@ def population_flow(A0, A_star, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, s
     A_star = as_psd(A_star, "A_star")
     d = A_star.shape[0]
     A0 = as_psd(A0, "A0", d)
-    t_eval = as_times(t_eval)
-    method = _check_method(method, MATRIX_METHODS)
-    rtol, atol = _check_tolerances(rtol, atol)
-    step, max_steps = _check_step(method, step, max_steps)
+    options = _solver_options(t_eval, method, MATRIX_METHODS, rtol, atol, step, max_steps)
 
     result = _matrix_flow(A0, lambda A: _population_gradient(A, A_star),
-                          _population_gradient_derivative(d),
-                          t_eval, method, rtol, atol, step, max_steps)
+                          _population_gradient_derivative(d), **options)
     return _attach_losses(result, result.A, lambda A: _population_loss(A, A_star))
 
 
@@ -532,15 +534,12 @@ def weight_flow(W0, X, y, t_eval, method="DOP853", rtol=1e-10, atol=1e-12, step=
     X, y = as_data(X, y)
     d = X.shape[1]
     W0 = _check_weights(W0, d)
-    t_eval = as_times(t_eval)
-    method = _check_method(method, WEIGHT_METHODS)
-    rtol, atol = _check_tolerances(rtol, atol)
-    step, max_steps = _check_step(method, step, max_steps)
+    options = _solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
     if A_star is not None:
         A_star = as_psd(A_star, "A_star", d)
     return _weight_flow(W0, lambda A: _empirical_gradient(A, X, y),
                         _empirical_gradient_derivative(X), lambda A: _empirical_loss(A, X, y),
-                        t_eval, method, rtol, atol, step, max_steps, A_star)
+                        A_star=A_star, **options)
 
 
 def population_weight_flow(W0, A_star, t_eval, method="DOP853", rtol=1e-10, atol=1e-12,
@@ -581,10 +580,7 @@ def population_weight_flow(W0, A_star, t_eval, method="DOP853", rtol=1e-10, atol
     A_star = as_psd(A_star, "A_star")
     d = A_star.shape[0]
     W0 = _check_weights(W0, d)
-    t_eval = as_times(t_eval)
-    method = _check_method(method, WEIGHT_METHODS)
-    rtol, atol = _check_tolerances(rtol, atol)
-    step, max_steps = _check_step(method, step, max_steps)
+    options = _solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
     return _weight_flow(W0, lambda A: _population_gradient(A, A_star),
                         _population_gradient_derivative(d), lambda A: _population_loss(A, A_star),
-                        t_eval, method, rtol, atol, step, max_steps)
+                        **options)
