@@ -1,0 +1,356 @@
+"""Repeated gradient-descent runs: the loss curves behind Figs. 2 and 3 of the paper.
+
+Each run draws a teacher, a data set and a random student start, solves the
+gradient flow (5) on ``A`` with :func:`qnb.empirical_flow` and records the
+training loss ``E_n`` (6) and the population loss ``E`` (9) on a time grid.
+Figures of the paper show the "log-average" of such curves over runs,
+:func:`log_mean`.
+
+Runs are reproducible one by one: run ``r`` takes its randomness from child
+``r`` of ``numpy.random.SeedSequence(seed)``, so it does not depend on how
+many runs are asked for, and a slice of a stored sweep can be regenerated.
+A long sweep can checkpoint each finished run to disk and resume from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from ._validation import as_times, check_int, check_positive
+from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
+from .flows import empirical_flow
+from .result import Result
+
+TEACHERS = {"gaussian": gaussian_teacher, "orthonormal": orthonormal_teacher}
+
+# Bump when the meaning of a checkpoint file changes, so old files are not reused.
+_CHECKPOINT_FORMAT = "gd_loss_curves/1"
+
+
+def _check_seed(seed):
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a non-negative integer, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return int(seed)
+
+
+def _check_teacher(teacher):
+    if not isinstance(teacher, str):
+        raise TypeError(f"teacher must be a string, got {type(teacher).__name__} {teacher!r}")
+    if teacher not in TEACHERS:
+        raise ValueError(f"teacher must be one of {tuple(TEACHERS)}, got {teacher!r}")
+    return teacher
+
+
+def _check_checkpoint(checkpoint):
+    if checkpoint is None:
+        return None
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            f"checkpoint must be None or a directory path, got {type(checkpoint).__name__}"
+        )
+    path = os.fspath(checkpoint)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"checkpoint must be a directory, got the file {path!r}")
+    return path
+
+
+def _parameter_hash(d, m_star, n, t_eval, seed, teacher, width):
+    """Short hash of everything that determines one run (not ``n_runs``)."""
+    key = json.dumps(
+        {
+            "format": _CHECKPOINT_FORMAT,
+            "d": d,
+            "m_star": m_star,
+            "n": n,
+            "seed": seed,
+            "teacher": teacher,
+            "width": width,
+            "t_eval": hashlib.sha256(np.ascontiguousarray(t_eval).tobytes()).hexdigest(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _one_run(rng, d, m_star, n, t_eval, teacher, width):
+    """Draw teacher, inputs, labels and start in this order, then solve flow (5)."""
+    W_star = TEACHERS[teacher](d, m_star, rng)
+    A_star = gram(W_star)
+    X = sample_inputs(n, d, rng)
+    y = labels(X, A_star)
+    W0 = rng.standard_normal((width, d))
+    start = time.perf_counter()
+    res = empirical_flow(gram(W0), X, y, t_eval, A_star=A_star)
+    seconds = time.perf_counter() - start
+    train, population = np.asarray(res.loss, float), np.asarray(res.population_loss, float)
+    if not res.success:
+        # A failed run is kept, as a row of NaN, so that every row of the
+        # output is a complete trajectory and averages over runs are not
+        # silently taken over a set of runs that changes with time.
+        train = np.full(t_eval.size, np.nan)
+        population = np.full(t_eval.size, np.nan)
+    return {
+        "train_loss": train,
+        "population_loss": population,
+        "success": bool(res.success),
+        "status": int(res.status),
+        "message": str(res.message),
+        "seconds": float(seconds),
+    }
+
+
+def _save_run(path, t_eval, run):
+    """Write one run atomically (a temporary file renamed into place)."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(
+                handle,
+                t=t_eval,
+                train_loss=run["train_loss"],
+                population_loss=run["population_loss"],
+                success=run["success"],
+                status=run["status"],
+                message=np.array(run["message"]),
+                seconds=run["seconds"],
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _load_run(path, t_eval):
+    """Read a checkpointed run; ``None`` when it is missing, unreadable or for another grid."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if f["t"].shape != t_eval.shape or not np.array_equal(f["t"], t_eval):
+                return None
+            return {
+                "train_loss": np.array(f["train_loss"], float),
+                "population_loss": np.array(f["population_loss"], float),
+                "success": bool(f["success"]),
+                "status": int(f["status"]),
+                "message": str(f["message"]),
+                "seconds": float(f["seconds"]),
+            }
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", width=None,
+                   checkpoint=None, progress=False):
+    """Training and population loss of many independent gradient-flow runs.
+
+    Run ``r`` uses the generator
+    ``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(n_runs)[r])``
+    and draws, in this order: the teacher weights (``m_star`` units), the
+    inputs ``X`` of shape ``(n, d)``, the labels ``y = labels(X, A*)`` and
+    standard Gaussian student weights ``W0`` of shape ``(width, d)``. It then
+    solves the gradient flow (5) from ``A(0) = gram(W0)`` with
+    :func:`qnb.empirical_flow` (default method and tolerances) and records
+    ``E_n`` and ``E`` at every time of ``t_eval``. Run ``r`` is the same
+    whatever ``n_runs`` is, so the first runs of a large sweep can be
+    regenerated alone.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    m_star : int
+        Number of teacher hidden units.
+    n : int
+        Number of training samples.
+    n_runs : int
+        Number of independent runs (teacher, data and start all redrawn).
+    t_eval : array_like
+        Strictly increasing, non-negative output times; every flow starts at 0.
+    seed : int
+        Non-negative root seed of the sweep.
+    teacher : {'gaussian', 'orthonormal'}
+        :func:`qnb.gaussian_teacher` or :func:`qnb.orthonormal_teacher`.
+    width : int, optional
+        Number ``m`` of student hidden units; default ``4 * d``. With
+        ``width >= d`` the start has full rank almost surely, as Theorem 4.1
+        assumes.
+    checkpoint : str or os.PathLike, optional
+        Directory (created if missing). Each finished run is written there at
+        once as ``run<r>_<hash>.npz``, where the hash covers every parameter
+        that determines the run (not ``n_runs``); runs already there are read
+        instead of recomputed, so an interrupted sweep resumes where it stopped.
+    progress : bool
+        Print a one-line progress count to ``sys.stderr`` every few runs
+        (stderr, so that notebook outputs compared on stdout do not change).
+
+    Returns
+    -------
+    Result
+        ``t`` (the output times), ``train_loss`` and ``population_loss``
+        (each of shape ``(n_runs, len(t))``; the row of a run whose
+        integration failed is NaN), ``run_success`` (bool per run),
+        ``run_status`` (the :func:`qnb.empirical_flow` status per run),
+        ``run_seconds`` (integration time per run, as first computed),
+        ``n_failed``, ``n_loaded`` (runs read from ``checkpoint``),
+        ``success`` (every run succeeded), ``status`` (0 if so, 1 if some run
+        failed), ``message`` (the failed runs and why), and the parameters
+        ``d``, ``m_star``, ``n``, ``n_runs``, ``seed``, ``teacher``, ``width``.
+
+    See Also
+    --------
+    log_mean : the log-average over runs shown in the paper's figures.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = gd_loss_curves(d=3, m_star=1, n=12, n_runs=2, t_eval=[0.0, 1e3], seed=5)
+    >>> res.train_loss.shape, res.success, res.n_failed
+    ((2, 2), True, 0)
+    >>> bool(np.all(res.train_loss[:, -1] < 1e-6 * res.train_loss[:, 0]))
+    True
+
+    Run 1 of a sweep does not depend on the number of runs:
+
+    >>> again = gd_loss_curves(d=3, m_star=1, n=12, n_runs=3, t_eval=[0.0, 1e3], seed=5)
+    >>> bool(np.array_equal(again.population_loss[1], res.population_loss[1]))
+    True
+    """
+    d = check_int(d, "d")
+    m_star = check_int(m_star, "m_star")
+    n = check_int(n, "n")
+    n_runs = check_int(n_runs, "n_runs")
+    t_eval = as_times(t_eval)
+    seed = _check_seed(seed)
+    teacher = _check_teacher(teacher)
+    width = 4 * d if width is None else check_int(width, "width")
+    checkpoint = _check_checkpoint(checkpoint)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+
+    if checkpoint is not None:
+        os.makedirs(checkpoint, exist_ok=True)
+        tag = _parameter_hash(d, m_star, n, t_eval, seed, teacher, width)
+
+    children = np.random.SeedSequence(seed).spawn(n_runs)
+    train = np.empty((n_runs, t_eval.size))
+    population = np.empty((n_runs, t_eval.size))
+    run_success = np.empty(n_runs, bool)
+    run_status = np.empty(n_runs, int)
+    run_seconds = np.empty(n_runs)
+    messages = {}
+    n_loaded = 0
+    every = max(1, n_runs // 20)
+    start = time.perf_counter()
+    for r, child in enumerate(children):
+        run = None
+        if checkpoint is not None:
+            path = os.path.join(checkpoint, f"run{r:05d}_{tag}.npz")
+            run = _load_run(path, t_eval)
+            n_loaded += run is not None
+        if run is None:
+            run = _one_run(np.random.default_rng(child), d, m_star, n, t_eval, teacher, width)
+            if checkpoint is not None:
+                _save_run(path, t_eval, run)
+        train[r], population[r] = run["train_loss"], run["population_loss"]
+        run_success[r], run_status[r], run_seconds[r] = run["success"], run["status"], run["seconds"]
+        if not run["success"]:
+            messages[r] = run["message"]
+        if progress and ((r + 1) % every == 0 or r + 1 == n_runs):
+            print(
+                f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed}): "
+                f"{r + 1}/{n_runs} runs, {n_loaded} from checkpoint, {len(messages)} failed, "
+                f"{time.perf_counter() - start:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    n_failed = len(messages)
+    if n_failed == 0:
+        status, message = 0, f"all {n_runs} runs reached the final time"
+    else:
+        details = "; ".join(f"run {r}: {msg}" for r, msg in messages.items())
+        status = 1
+        message = f"{n_failed} of {n_runs} runs failed (their rows are NaN): {details}"
+    return Result(
+        success=n_failed == 0,
+        status=status,
+        message=message,
+        t=t_eval,
+        train_loss=train,
+        population_loss=population,
+        run_success=run_success,
+        run_status=run_status,
+        run_seconds=run_seconds,
+        n_failed=n_failed,
+        n_loaded=n_loaded,
+        d=d,
+        m_star=m_star,
+        n=n,
+        n_runs=n_runs,
+        seed=seed,
+        teacher=teacher,
+        width=width,
+    )
+
+
+def log_mean(curves, floor=1e-300):
+    """The paper's "log-average" of loss curves: ``exp(mean(log(max(curves, floor))))``.
+
+    The mean is over runs (axis 0). NaN entries, such as the rows of failed
+    runs in :func:`gd_loss_curves`, are left out of the mean; a time at which
+    every run is NaN gives NaN. The ``floor`` keeps a loss that is exactly
+    zero from sending the average to zero.
+
+    Parameters
+    ----------
+    curves : array_like, shape (n_runs, ...)
+        Non-negative values, one run per row.
+    floor : float
+        Positive lower bound applied before the logarithm.
+
+    Returns
+    -------
+    ndarray, shape ``curves.shape[1:]``
+        The geometric mean over runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_mean([[0.5, 1.0], [2.0, 4.0], [np.nan, np.nan]])
+    array([1., 2.])
+
+    Far from the arithmetic mean when the runs spread over decades:
+
+    >>> float(np.round(log_mean([1e-12, 1e-2]), 20)), float(np.mean([1e-12, 1e-2]))
+    (1e-07, 0.0050000000005)
+    """
+    try:
+        arr = np.asarray(curves, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"curves must be a numeric array, got {type(curves).__name__}") from None
+    if arr.ndim < 1 or arr.shape[0] == 0:
+        raise ValueError(f"curves must have at least one run along axis 0, got shape {arr.shape}")
+    if np.any(arr < 0):
+        raise ValueError(f"curves must be non-negative, got minimum {np.nanmin(arr):.3g}")
+    if np.any(np.isinf(arr)):
+        raise ValueError("curves contains infinite entries")
+    floor = check_positive(floor, "floor")
+    logs = np.log(np.maximum(arr, floor))  # NaN stays NaN
+    counts = np.sum(~np.isnan(logs), axis=0)
+    total = np.nansum(logs, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+    return np.exp(mean)
