@@ -16,7 +16,20 @@ from .flows import (
     population_weight_flow,
     weight_flow,
 )
+from .experiments import gd_loss_curves, log_mean
 from .losses import empirical_gradient, empirical_loss, population_gradient, population_loss
+from .population import (
+    decay_rates,
+    eigenvalue_flow,
+    jump_time,
+    late_eigenvalue,
+    late_loss,
+    paper_exponential_loss,
+    paper_late_loss,
+    paper_orthonormal_loss,
+    short_time_eigenvalue,
+    teacher_spectrum,
+)
 from .result import Result
 
 __version__ = "0.1.0"
@@ -24,18 +37,30 @@ __version__ = "0.1.0"
 __all__ = [
     "Result",
     "as_rng",
+    "decay_rates",
+    "eigenvalue_flow",
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
     "gaussian_teacher",
+    "gd_loss_curves",
     "gd_step",
     "gram",
+    "jump_time",
     "labels",
+    "late_eigenvalue",
+    "late_loss",
+    "log_mean",
     "orthonormal_teacher",
+    "paper_exponential_loss",
+    "paper_late_loss",
+    "paper_orthonormal_loss",
     "population_flow",
     "population_gradient",
     "population_loss",
     "population_weight_flow",
     "sample_inputs",
+    "short_time_eigenvalue",
+    "teacher_spectrum",
     "weight_flow",
 ]
