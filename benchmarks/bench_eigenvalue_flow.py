@@ -12,17 +12,11 @@ Run:  python benchmarks/bench_eigenvalue_flow.py [--d 64] [--m-star 8] [--final-
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import qnb
-
-
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start
+from timing import timed
 
 
 def main(argv=None):

@@ -13,11 +13,11 @@ Run:  python benchmarks/bench_empirical_flow.py [--final-time 1e4]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import qnb
+from timing import timed
 from qnb.flows import _empirical_gradient, _empirical_gradient_derivative, _MatrixFlow
 
 
@@ -38,12 +38,6 @@ def stability_limit(X, y, A):
     flow = _MatrixFlow(X.shape[1], lambda B: _empirical_gradient(B, X, y),
                        _empirical_gradient_derivative(X))
     return 2.0 / np.max(np.abs(np.linalg.eigvals(flow.jac(0.0, flow.vech(A)))))
-
-
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start
 
 
 def main(argv=None):

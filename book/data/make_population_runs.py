@@ -139,36 +139,27 @@ def main(argv=None):
     checkpoints = os.path.join(args.out, ".checkpoints")
 
     if args.only in (None, "fig2"):
-        panels = fig2_panels()
-        data, seconds, n_loaded = sweep(panels, lambda m: m, args.runs, checkpoints, "fig2 m_star")
-        path = os.path.join(args.out, "fig2_gd_runs.npz")
-        np.savez_compressed(
-            path,
-            m_star=np.array([p[0] for p in panels]),
-            n=np.array([p[1] for p in panels]),
-            seed=np.array([p[2] for p in panels]),
-            **data,
-            **metadata(args.runs, args.out, "fig2", seconds, data["run_seconds"].sum(), n_loaded),
-        )
-        print(f"wrote {path}: {seconds:.1f} s wall, {int(data['n_failed'].sum())} failed runs",
-              file=sys.stderr)
-
+        write_panels(args, "fig2", "m_star", fig2_panels(), lambda m: m, checkpoints)
     if args.only in (None, "fig3"):
-        panels = fig3_panels()
-        data, seconds, n_loaded = sweep(panels, lambda a: FIG3_M_STAR, args.runs, checkpoints,
-                                        "fig3 alpha")
-        path = os.path.join(args.out, "fig3_gd_runs.npz")
-        np.savez_compressed(
-            path,
-            alpha=np.array([p[0] for p in panels]),
-            n=np.array([p[1] for p in panels]),
-            seed=np.array([p[2] for p in panels]),
-            m_star=np.int64(FIG3_M_STAR),
-            **data,
-            **metadata(args.runs, args.out, "fig3", seconds, data["run_seconds"].sum(), n_loaded),
-        )
-        print(f"wrote {path}: {seconds:.1f} s wall, {int(data['n_failed'].sum())} failed runs",
-              file=sys.stderr)
+        write_panels(args, "fig3", "alpha", fig3_panels(), lambda a: FIG3_M_STAR, checkpoints,
+                     m_star=np.int64(FIG3_M_STAR))
+
+
+def write_panels(args, name, key, panels, m_star_of, checkpoints, **extra):
+    """Run the sweep of one figure and store it as ``<name>_gd_runs.npz`` with its metadata."""
+    data, seconds, n_loaded = sweep(panels, m_star_of, args.runs, checkpoints, f"{name} {key}")
+    path = os.path.join(args.out, f"{name}_gd_runs.npz")
+    np.savez_compressed(
+        path,
+        **{key: np.array([p[0] for p in panels])},
+        n=np.array([p[1] for p in panels]),
+        seed=np.array([p[2] for p in panels]),
+        **extra,
+        **data,
+        **metadata(args.runs, args.out, name, seconds, data["run_seconds"].sum(), n_loaded),
+    )
+    print(f"wrote {path}: {seconds:.1f} s wall, {int(data['n_failed'].sum())} failed runs",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
