@@ -45,6 +45,15 @@ def as_rng(rng=None):
     )
 
 
+def check_seed(seed, name="seed"):
+    """Return ``seed`` as ``int`` after checking it is a non-negative integer."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed}")
+    return int(seed)
+
+
 def check_int(value, name, minimum=1):
     """Return ``value`` as ``int`` after checking it is an integer ``>= minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

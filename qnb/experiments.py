@@ -14,17 +14,21 @@ A long sweep can checkpoint each finished run to disk and resume from there.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import numbers
 import os
-import sys
-import tempfile
 import time
 
 import numpy as np
 
-from ._validation import as_times, check_int, check_positive
+from ._checkpoint import (
+    Progress,
+    array_digest,
+    check_checkpoint,
+    check_flag,
+    load_npz,
+    parameter_hash,
+    save_npz_atomic,
+)
+from ._validation import as_times, check_int, check_positive, check_seed
 from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
 from .flows import empirical_flow
 from .result import Result
@@ -35,14 +39,6 @@ TEACHERS = {"gaussian": gaussian_teacher, "orthonormal": orthonormal_teacher}
 _CHECKPOINT_FORMAT = "gd_loss_curves/1"
 
 
-def _check_seed(seed):
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be a non-negative integer, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return int(seed)
-
-
 def _check_teacher(teacher):
     if not isinstance(teacher, str):
         raise TypeError(f"teacher must be a string, got {type(teacher).__name__} {teacher!r}")
@@ -51,22 +47,9 @@ def _check_teacher(teacher):
     return teacher
 
 
-def _check_checkpoint(checkpoint):
-    if checkpoint is None:
-        return None
-    if not isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(
-            f"checkpoint must be None or a directory path, got {type(checkpoint).__name__}"
-        )
-    path = os.fspath(checkpoint)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"checkpoint must be a directory, got the file {path!r}")
-    return path
-
-
 def _parameter_hash(d, m_star, n, t_eval, seed, teacher, width):
     """Short hash of everything that determines one run (not ``n_runs``)."""
-    key = json.dumps(
+    return parameter_hash(
         {
             "format": _CHECKPOINT_FORMAT,
             "d": d,
@@ -75,11 +58,9 @@ def _parameter_hash(d, m_star, n, t_eval, seed, teacher, width):
             "seed": seed,
             "teacher": teacher,
             "width": width,
-            "t_eval": hashlib.sha256(np.ascontiguousarray(t_eval).tobytes()).hexdigest(),
-        },
-        sort_keys=True,
+            "t_eval": array_digest(t_eval),
+        }
     )
-    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _one_run(rng, d, m_star, n, t_eval, teacher, width):
@@ -111,44 +92,35 @@ def _one_run(rng, d, m_star, n, t_eval, teacher, width):
 
 def _save_run(path, t_eval, run):
     """Write one run atomically (a temporary file renamed into place)."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle,
-                t=t_eval,
-                train_loss=run["train_loss"],
-                population_loss=run["population_loss"],
-                success=run["success"],
-                status=run["status"],
-                message=np.array(run["message"]),
-                seconds=run["seconds"],
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    save_npz_atomic(
+        path,
+        t=t_eval,
+        train_loss=run["train_loss"],
+        population_loss=run["population_loss"],
+        success=run["success"],
+        status=run["status"],
+        message=np.array(run["message"]),
+        seconds=run["seconds"],
+    )
 
 
 def _load_run(path, t_eval):
     """Read a checkpointed run; ``None`` when it is missing, unreadable or for another grid."""
-    if not os.path.exists(path):
+    f = load_npz(path)
+    if f is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as f:
-            if f["t"].shape != t_eval.shape or not np.array_equal(f["t"], t_eval):
-                return None
-            return {
-                "train_loss": np.array(f["train_loss"], float),
-                "population_loss": np.array(f["population_loss"], float),
-                "success": bool(f["success"]),
-                "status": int(f["status"]),
-                "message": str(f["message"]),
-                "seconds": float(f["seconds"]),
-            }
-    except (OSError, ValueError, KeyError):
+        if f["t"].shape != t_eval.shape or not np.array_equal(f["t"], t_eval):
+            return None
+        return {
+            "train_loss": np.array(f["train_loss"], float),
+            "population_loss": np.array(f["population_loss"], float),
+            "success": bool(f["success"]),
+            "status": int(f["status"]),
+            "message": str(f["message"]),
+            "seconds": float(f["seconds"]),
+        }
+    except (KeyError, ValueError, TypeError):
         return None
 
 
@@ -233,12 +205,11 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
     n = check_int(n, "n")
     n_runs = check_int(n_runs, "n_runs")
     t_eval = as_times(t_eval)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     teacher = _check_teacher(teacher)
     width = 4 * d if width is None else check_int(width, "width")
-    checkpoint = _check_checkpoint(checkpoint)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_flag(progress, "progress")
 
     if checkpoint is not None:
         os.makedirs(checkpoint, exist_ok=True)
@@ -252,8 +223,8 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
     run_seconds = np.empty(n_runs)
     messages = {}
     n_loaded = 0
-    every = max(1, n_runs // 20)
-    start = time.perf_counter()
+    report = Progress(f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed})", n_runs,
+                      "runs", enabled=progress)
     for r, child in enumerate(children):
         run = None
         if checkpoint is not None:
@@ -268,14 +239,7 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
         run_success[r], run_status[r], run_seconds[r] = run["success"], run["status"], run["seconds"]
         if not run["success"]:
             messages[r] = run["message"]
-        if progress and ((r + 1) % every == 0 or r + 1 == n_runs):
-            print(
-                f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed}): "
-                f"{r + 1}/{n_runs} runs, {n_loaded} from checkpoint, {len(messages)} failed, "
-                f"{time.perf_counter() - start:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+        report.update(r + 1, f"{n_loaded} from checkpoint, {len(messages)} failed")
 
     n_failed = len(messages)
     if n_failed == 0:
