@@ -1,0 +1,370 @@
+"""When is the teacher the only positive semidefinite matrix that fits the data?
+
+The minimizers of the empirical loss (6) over positive semidefinite matrices
+form the convex set ``F = {A >= 0 : x_k^T A x_k = y_k for all k}``, which
+contains ``A*``. Gradient descent from a full-rank start ends somewhere in
+``F`` (Theorem 4.1 of Sarao Mannelli et al.), so it can only recover the
+teacher for every start when ``F = {A*}``. This module decides that question
+exactly, as a convex problem, without running gradient descent.
+
+Reduction. Let ``A* = U1 Lambda U1^T`` with ``U1`` the ``r`` eigenvectors of
+its range and ``U0`` the ``s = d - r`` of its null space. Write a direction as
+``H = [[S, B], [B^T, C]]`` in the basis ``[U1, U0]``. ``A* + tH`` stays
+positive semidefinite for small ``t > 0`` when ``C`` is positive definite,
+and is in ``F`` when ``x_k^T H x_k = 0`` for all ``k``. With ``z_k = U1^T x_k``
+and ``w_k = U0^T x_k`` the constraints read
+``z_k^T S z_k + 2 z_k^T B w_k + w_k^T C w_k = 0``. Eliminating ``(S, B)``
+leaves a subspace ``K`` of admissible ``C``: those with
+``(w_k^T C w_k)_k`` in the range of the ``(S, B)`` part. Its orthogonal
+complement ``V`` is spanned by ``sum_k v_k w_k w_k^T`` over the vectors ``v``
+orthogonal to that range, i.e. by the dual certificates
+``Z = sum_k v_k x_k x_k^T`` with ``Z A* = 0``.
+
+Decision (a theorem of alternatives for the cone of positive semidefinite
+matrices):
+
+* if ``V`` contains a positive definite matrix (a strictly complementary dual
+  certificate) and ``S -> (z_k^T S z_k)_k`` is injective, ``F = {A*}``:
+  every ``A`` in ``F`` satisfies ``<Z, A> = <Z, A*> = 0``, so its range lies in
+  that of ``A*``, where the constraints determine it;
+* if ``K`` contains a positive definite ``C`` (or the ``S`` map has a
+  kernel), ``F`` contains another point, which is constructed and returned.
+
+For data in general position exactly one of the two holds. Both are checked
+by maximizing the smallest eigenvalue over the unit sphere of the subspace (a
+small semidefinite program that always has interior points, solved with
+Clarabel), and a claim is made only when an exactly computed smallest
+eigenvalue is positive, so each verdict carries its own certificate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import clarabel
+from scipy import sparse
+
+from ._validation import as_array, as_psd, check_int, check_positive
+from .result import Result
+
+
+# --- sample counts and the span condition --------------------------------------
+
+def critical_samples(d, m_star):
+    """Number of constraints that pins down a PSD teacher of rank ``m*``, eq. (13).
+
+    ``n_c = d (m* + 1) - m* (m* + 1) / 2`` for ``m* < d``: the dimension of the
+    set of symmetric ``H`` with ``C = 0`` in the block form of the module
+    docstring plus one constraint per direction of the null space;
+    ``d (d + 1) / 2``, the dimension of the symmetric matrices, for ``m* >= d``.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    m_star : int
+        Number of teacher hidden units (rank of ``A*`` is ``min(m*, d)``).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> critical_samples(8, 1), critical_samples(8, 8), critical_samples(8, 20)
+    (15, 36, 36)
+    """
+    d = check_int(d, "d")
+    m_star = check_int(m_star, "m_star")
+    if m_star >= d:
+        return d * (d + 1) // 2
+    return d * (m_star + 1) - m_star * (m_star + 1) // 2
+
+
+def _sym_features(X, Y=None):
+    """Rows ``(x_a y_b + x_b y_a) / (1 + [a == b])`` over pairs ``a <= b``: ``<x x^T, H>`` is linear in vech(H)."""
+    Y = X if Y is None else Y
+    d = X.shape[1]
+    a, b = np.triu_indices(d)
+    F = X[:, a] * Y[:, b] + X[:, b] * Y[:, a]
+    F[:, a == b] /= 2
+    return F
+
+
+def span_condition(X, rtol=1e-10):
+    """Whether the matrices ``x_k x_k^T`` span the symmetric ``d x d`` matrices.
+
+    This is the condition of Gamarnik, Kızıldağ and Zadik under which the
+    empirical loss is strictly convex on all symmetric matrices, so that any
+    full-rank teacher is identified; it needs ``n >= d (d + 1) / 2`` and holds
+    almost surely for Gaussian inputs once that many are available.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one per row.
+    rtol : float
+        Singular values below ``rtol`` times the largest count as zero.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from qnb import sample_inputs
+    >>> span_condition(sample_inputs(9, 4, rng=0)), span_condition(sample_inputs(10, 4, rng=0))
+    (False, True)
+    """
+    X = as_array(X, "X", 2)
+    rtol = check_positive(rtol, "rtol")
+    F = _sym_features(X)
+    if F.shape[0] < F.shape[1]:
+        return False
+    sv = np.linalg.svd(F, compute_uv=False)
+    return bool(sv[-1] > rtol * sv[0])
+
+
+# --- largest smallest-eigenvalue over a subspace of symmetric matrices ------------
+
+class _SymBasis:
+    """Coordinates ``[M_ii, sqrt(2) M_ij]`` in which the Frobenius product is Euclidean."""
+
+    def __init__(self, s):
+        self.s = s
+        self.rows, self.cols = np.triu_indices(s)
+        self.weight = np.where(self.rows == self.cols, 1.0, np.sqrt(2.0))
+
+    def vec(self, M):
+        return M[..., self.rows, self.cols] * self.weight
+
+    def mat(self, v):
+        M = np.zeros(v.shape[:-1] + (self.s, self.s))
+        M[..., self.rows, self.cols] = v / self.weight
+        M[..., self.cols, self.rows] = v / self.weight
+        return M
+
+
+def _max_min_eigenvalue(Q, basis):
+    """Largest smallest eigenvalue over unit-norm matrices in the span of the columns of ``Q``.
+
+    ``Q`` holds an orthonormal basis of a subspace of symmetric matrices in
+    the coordinates of ``basis``. The small semidefinite program
+    ``max t  s.t.  mat(Q c) - t I >= 0,  |c_j| <= 1`` is solved with Clarabel's
+    interior-point method; it is strictly feasible (``c = 0, t = -1``) whatever
+    the data, which is what makes it well posed, unlike a program over the
+    minimizers of the loss, whose feasible set may be a single point. The
+    returned value is the exact smallest eigenvalue of the normalised matrix
+    the solver found: a lower bound of the maximum, and a certificate of
+    positive definiteness when positive.
+
+    When the maximum is 0 (no positive definite matrix in the span) the
+    multiplier ``Y`` of the matrix inequality is a positive semidefinite,
+    unit-trace matrix orthogonal to the span, since the box multipliers vanish;
+    the interior-point method returns one of maximal rank. It is returned
+    too, as the candidate from which the other side of the alternative is
+    certified.
+
+    Returns
+    -------
+    value : float
+        ``-inf`` for the zero subspace.
+    M : ndarray or None
+        The unit-norm matrix achieving ``value``.
+    Y : ndarray
+        The multiplier of the matrix inequality (the identity over ``s`` for
+        the zero subspace).
+    iterations : int
+    """
+    q = Q.shape[1]
+    if q == 0:
+        return -np.inf, None, np.eye(basis.s) / basis.s, 0
+    # Clarabel's PSD triangle: upper triangle, column by column, off-diagonals times sqrt(2).
+    order = np.lexsort((basis.rows, basis.cols))
+    identity = basis.vec(np.eye(basis.s))[order]
+    A = np.zeros((order.size + 2 * q, q + 1))
+    A[: order.size, :q] = -Q[order]
+    A[: order.size, q] = identity
+    A[order.size:order.size + q, :q] = np.eye(q)
+    A[order.size + q:, :q] = -np.eye(q)
+    b = np.concatenate([np.zeros(order.size), np.ones(2 * q)])
+    cost = np.zeros(q + 1)
+    cost[q] = -1.0
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    solver = clarabel.DefaultSolver(sparse.csc_matrix((q + 1, q + 1)), cost, sparse.csc_matrix(A), b,
+                                    [clarabel.PSDTriangleConeT(basis.s), clarabel.NonnegativeConeT(2 * q)],
+                                    settings)
+    solution = solver.solve()
+    y = np.zeros(order.size)
+    y[order] = np.asarray(solution.z)[: order.size]
+    Y = basis.mat(y)
+    c = np.asarray(solution.x)[:q]
+    norm = np.linalg.norm(c)
+    if not np.isfinite(norm) or norm == 0:
+        return -np.inf, None, Y, int(solution.iterations)
+    M = basis.mat(Q @ (c / norm))
+    return float(np.linalg.eigvalsh(M)[0]), M, Y, int(solution.iterations)
+
+
+# --- the decision -------------------------------------------------------------------
+
+def _null_space(M, rtol):
+    """Orthonormal basis of the complement of the column space of ``M`` (shape (n, p))."""
+    U, sv, _ = np.linalg.svd(M, full_matrices=True)
+    rank = int(np.sum(sv > rtol * sv[0])) if sv.size else 0
+    return U[:, rank:], rank
+
+
+def _alternative_minimizer(lam, U1, U0, Z, Wn, S, C, scale):
+    """A point ``A* + tH`` of ``F`` other than ``A*``, from a direction with ``C > 0`` (or ``C = 0``).
+
+    ``S`` and ``B`` are completed by least squares so that the constraints
+    hold, and ``t`` is half the largest step that keeps the matrix PSD.
+    """
+    r, s = U1.shape[1], U0.shape[1]
+    if C is not None and s:
+        target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
+        MS = _sym_features(Z) if r else np.zeros((Z.shape[0], 0))
+        MB = 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(Z.shape[0], r * s)
+        coef = np.linalg.lstsq(np.hstack([MS, MB]), target, rcond=None)[0]
+        S = np.zeros((r, r))
+        ra, rb = np.triu_indices(r)
+        S[ra, rb] = coef[: ra.size]
+        S[rb, ra] = coef[: ra.size]
+        B = coef[ra.size:].reshape(r, s)
+    else:
+        B = np.zeros((r, s))
+        C = np.zeros((s, s))
+    H_top = np.hstack([S, B])
+    H = np.vstack([H_top, np.hstack([B.T, C])])
+    basis = np.hstack([U1, U0])
+    H = basis @ H @ basis.T
+    # Largest t with Lambda + t S - t B C^-1 B^T >= 0 (Schur complement; C > 0).
+    inv_root = 1.0 / np.sqrt(lam)
+    schur = S - (B @ np.linalg.solve(C, B.T) if s and np.any(C) else 0.0)
+    worst = np.linalg.eigvalsh(inv_root[:, None] * schur * inv_root[None, :])[0] if r else 0.0
+    t = 0.5 / max(-worst, 1e-300) if worst < 0 else 1.0
+    t = min(t, scale / max(np.linalg.norm(H), 1e-300))
+    return t * H
+
+
+def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
+    """Decide whether ``A*`` is the only PSD matrix with ``x_k^T A x_k = x_k^T A* x_k`` for all ``k``.
+
+    Equivalently: whether the empirical loss (6) has ``A*`` as its only
+    minimizer over positive semidefinite matrices, so that the set of zero
+    training loss points, where gradient descent from a full-rank start ends,
+    is ``{A*}``. The decision is made by a theorem of alternatives on the face
+    of the PSD cone at ``A*`` (see the module docstring), never by running
+    gradient descent, and each verdict is certified:
+
+    * ``unique=True`` comes with a dual certificate ``Z = sum_k v_k x_k x_k^T``,
+      positive semidefinite with ``Z A* = 0`` and positive definite on the
+      null space of ``A*``; ``certificate`` is its smallest eigenvalue there
+      (Frobenius-normalised), a positive number;
+    * ``unique=False`` comes with ``witness``, another positive semidefinite
+      matrix that fits the data, and ``certificate <= 0`` (minus the
+      normalised smallest eigenvalue of the direction used to build it).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one per row.
+    A_star : array_like, shape (d, d)
+        Positive semidefinite teacher matrix.
+    rank_tol : float
+        Eigenvalues of ``A*`` below ``rank_tol`` times the largest are zero.
+    rtol : float
+        Relative threshold for the numerical rank of the constraint matrices.
+
+    Returns
+    -------
+    Result
+        ``unique`` (bool), ``certificate`` (float, see above), ``witness``
+        (``(d, d)`` array or None), ``witness_residual`` (largest
+        ``|x_k^T (W - A*) x_k|`` relative to ``max y_k``, with ``W`` the
+        witness), ``rank`` (of ``A*``), ``n``, ``reason`` (which case decided),
+        ``nit`` (interior-point iterations), ``success``, ``status`` (0 decided, 1
+        undecided: the instance is within round-off of the boundary between
+        the cases, and ``unique`` is then False) and ``message``.
+
+    Examples
+    --------
+    >>> from qnb import gaussian_teacher, gram, sample_inputs
+    >>> A_star = gram(gaussian_teacher(6, 1, rng=0))
+    >>> is_unique_minimizer(sample_inputs(16, 6, rng=1), A_star).unique
+    True
+    >>> res = is_unique_minimizer(sample_inputs(8, 6, rng=1), A_star)
+    >>> res.unique, res.witness is not None
+    (False, True)
+    """
+    X = as_array(X, "X", 2)
+    n, d = X.shape
+    A_star = as_psd(A_star, "A_star", d)
+    rank_tol = check_positive(rank_tol, "rank_tol")
+    rtol = check_positive(rtol, "rtol")
+
+    lam_all, U = np.linalg.eigh(A_star)
+    if lam_all[-1] <= 0:
+        raise ValueError("A_star must be nonzero")
+    keep = lam_all > rank_tol * lam_all[-1]
+    r, s = int(keep.sum()), d - int(keep.sum())
+    lam, U1, U0 = lam_all[keep], U[:, keep], U[:, ~keep]
+    Z, Wn = X @ U1, X @ U0
+    y_scale = max(float(np.max(np.einsum("ki,ij,kj->k", X, A_star, X))), np.finfo(float).tiny)
+
+    def verdict(unique, certificate, reason, witness=None, nit=0, status=0):
+        residual = None
+        if witness is not None:
+            residual = float(np.max(np.abs(np.einsum("ki,ij,kj->k", X, witness - A_star, X))) / y_scale)
+        message = {0: "decided", 1: "undecided: the instance is at the boundary between the cases to round-off"}[status]
+        return Result(unique=bool(unique), certificate=float(certificate), witness=witness,
+                      witness_residual=residual, rank=r, n=n, reason=reason, nit=nit,
+                      success=status == 0, status=status, message=message)
+
+    # 1. Directions inside the face of A* (C = 0, B = 0): an injective S map is needed.
+    MS = _sym_features(Z)
+    null_S, rank_S = _null_space(MS.T, rtol) if MS.shape[0] else (None, 0)
+    if rank_S < MS.shape[1]:
+        _, _, Vt = np.linalg.svd(MS)
+        S_vec = Vt[-1]
+        S = np.zeros((r, r))
+        ra, rb = np.triu_indices(r)
+        S[ra, rb] = S_vec
+        S[rb, ra] = S_vec
+        H = _alternative_minimizer(lam, U1, U0, Z, Wn, S, None, scale=lam[-1])
+        return verdict(False, 0.0, "the constraints do not determine A within the range of A*",
+                       witness=A_star + H)
+    if s == 0:
+        return verdict(True, np.linalg.svd(MS, compute_uv=False)[-1] / np.linalg.norm(MS, 2),
+                       "A* has full rank and the constraints determine every symmetric matrix")
+
+    # 2. The subspaces V (dual certificates) and K = V^perp (admissible C blocks).
+    MB = 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(n, r * s)
+    N, _ = _null_space(np.hstack([MS, MB]), rtol)
+    basis = _SymBasis(s)
+    G = np.einsum("kj,ka,kb->jab", N, Wn, Wn)
+    if G.shape[0]:
+        Q_V, sv, _ = np.linalg.svd(basis.vec(G).T, full_matrices=True)
+        dim_V = int(np.sum(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
+    else:
+        Q_V, dim_V = np.eye(basis.rows.size), 0
+    Q_K, Q_V = Q_V[:, dim_V:], Q_V[:, :dim_V]
+    start = basis.vec(np.eye(s)) / np.sqrt(s)
+
+    # 3. One small semidefinite program settles both sides: a positive definite matrix in V
+    #    (uniqueness), or else its multiplier, projected on K, is a positive definite C.
+    value_V, _, Y, nit = _max_min_eigenvalue(Q_V, basis)
+    C = basis.mat(Q_K @ (Q_K.T @ basis.vec(Y))) if Q_K.shape[1] else None
+    value_K = -np.inf
+    if C is not None and np.linalg.norm(C) > 0:
+        C = C / np.linalg.norm(C)
+        value_K = float(np.linalg.eigvalsh(C)[0])
+    if value_V > 0:
+        return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
+                       nit=nit)
+    if value_K > 0:
+        H = _alternative_minimizer(lam, U1, U0, Z, Wn, np.zeros((r, r)), C, scale=lam[-1])
+        return verdict(False, -value_K, "a direction with positive definite null-space block keeps the data fitted",
+                       witness=A_star + H, nit=nit)
+    return verdict(False, 0.0, "undecided", nit=nit, status=1)

@@ -1,0 +1,139 @@
+"""The uniqueness decision on instances whose answer is known, against cvxpy and against the flow."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import qnb
+from qnb.uniqueness import critical_samples, is_unique_minimizer, span_condition
+
+
+def instance(d, m_star, n, seed, teacher=qnb.gaussian_teacher):
+    rng = np.random.default_rng(seed)
+    A_star = qnb.gram(teacher(d, m_star, rng=rng))
+    return qnb.sample_inputs(n, d, rng=rng), A_star
+
+
+def check_witness(res, X, A_star):
+    """A non-unique verdict must come with another PSD matrix that fits the data."""
+    W = res.witness
+    assert W is not None
+    assert np.linalg.eigvalsh(W)[0] > -1e-10 * np.abs(W).max()
+    assert res.witness_residual < 1e-10
+    assert_allclose(qnb.labels(X, W), qnb.labels(X, A_star), rtol=1e-9, atol=1e-9)
+    assert np.linalg.norm(W - A_star) > 1e-6 * np.linalg.norm(A_star)
+
+
+@pytest.mark.parametrize("d, m_star, expected", [(8, 1, 15), (8, 2, 21), (8, 7, 36), (8, 8, 36), (5, 9, 15), (100, 1, 199)])
+def test_critical_samples(d, m_star, expected):
+    assert critical_samples(d, m_star) == expected
+
+
+def test_span_condition_needs_d_d_plus_1_over_2_generic_samples():
+    d = 5
+    dim = d * (d + 1) // 2
+    assert not span_condition(qnb.sample_inputs(dim - 1, d, rng=0))
+    assert span_condition(qnb.sample_inputs(dim, d, rng=0))
+    X = qnb.sample_inputs(dim, d, rng=1)
+    X[-1] = X[0]  # a repeated input adds no new direction
+    assert not span_condition(X)
+
+
+@pytest.mark.parametrize("d, m_star", [(6, 1), (6, 3), (6, 6), (5, 11)])
+def test_enough_samples_for_all_symmetric_matrices_always_unique(d, m_star):
+    for seed in range(3):
+        X, A_star = instance(d, m_star, d * (d + 1) // 2, seed)
+        res = is_unique_minimizer(X, A_star)
+        assert res.success and res.unique and res.certificate > 0
+
+
+@pytest.mark.parametrize("d, m_star", [(6, 1), (6, 2), (8, 3)])
+def test_at_most_the_face_dimension_never_unique(d, m_star):
+    """With n <= r(r+1)/2 + r(d - r) the constraints cannot pin down the null-space block."""
+    r = min(m_star, d)
+    for n in (r * (r + 1) // 2 - 1, r * (r + 1) // 2 + r * (d - r)):
+        if n < 1:
+            continue
+        X, A_star = instance(d, m_star, n, seed=n)
+        res = is_unique_minimizer(X, A_star)
+        assert res.success and not res.unique and res.certificate <= 0
+        check_witness(res, X, A_star)
+
+
+def test_full_rank_teacher_unique_exactly_when_the_span_condition_holds():
+    d = 4
+    for n in range(6, 13):
+        X, A_star = instance(d, 6, n, seed=n)
+        assert is_unique_minimizer(X, A_star).unique == span_condition(X)
+
+
+def test_transition_for_a_single_unit_brackets_the_count():
+    """n_c = 15 for d = 8: uniqueness is rare well below it (possible once n > d) and sure well above."""
+    d = 8
+    below = [is_unique_minimizer(*instance(d, 1, 10, seed=s)).unique for s in range(20)]
+    above = [is_unique_minimizer(*instance(d, 1, 22, seed=s)).unique for s in range(20)]
+    assert np.mean(below) <= 0.25 and all(above)
+
+
+def test_every_verdict_carries_its_certificate():
+    for seed in range(12):
+        X, A_star = instance(7, 1, 12 + seed % 4, seed, teacher=qnb.orthonormal_teacher)
+        res = is_unique_minimizer(X, A_star)
+        assert res.success
+        if res.unique:
+            assert res.certificate > 0 and res.witness is None
+        else:
+            check_witness(res, X, A_star)
+
+
+def test_rank_threshold_treats_round_off_eigenvalues_as_zero():
+    X, A_star = instance(6, 2, 14, seed=3)
+    noisy = A_star + 1e-14 * np.eye(6)  # eigenvalues of order 1e-14 where 0 is meant
+    assert is_unique_minimizer(X, noisy).rank == 2
+    assert is_unique_minimizer(X, noisy).unique == is_unique_minimizer(X, A_star).unique
+
+
+def test_agrees_with_gradient_flow_from_a_full_rank_start():
+    """Unique: the flow recovers A*. Not unique: it ends at another zero-loss point."""
+    d, agree, total = 6, 0, 0
+    for seed, n in enumerate([8, 9, 10, 11, 12, 13, 14, 16, 18]):
+        X, A_star = instance(d, 1, n, seed=100 + seed)
+        res = is_unique_minimizer(X, A_star)
+        A0 = qnb.gram(np.random.default_rng(seed).standard_normal((d, d)))
+        flow = qnb.empirical_flow(A0, X, qnb.labels(X, A_star), [0.0, 1e6])
+        recovered = np.linalg.norm(flow.A[-1] - A_star) < 1e-3 * np.linalg.norm(A_star)
+        if res.unique:
+            assert recovered
+        agree += recovered == res.unique
+        total += 1
+    assert agree == total
+
+
+def test_agrees_with_a_generic_conic_solver():
+    cp = pytest.importorskip("cvxpy")
+    d = 6
+    for seed, n in enumerate([9, 10, 11, 12, 14, 16]):
+        X, A_star = instance(d, 1, n, seed=200 + seed)
+        A = cp.Variable((d, d), PSD=True)
+        R = np.random.default_rng(seed).standard_normal((d, d))
+        constraints = [cp.sum(cp.multiply(np.outer(x, x), A)) == x @ A_star @ x for x in X]
+        cp.Problem(cp.Minimize(cp.trace((R + R.T) @ A)), constraints).solve()
+        other = np.linalg.norm(A.value - A_star) > 1e-3 * np.linalg.norm(A_star)
+        assert is_unique_minimizer(X, A_star).unique == (not other)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: is_unique_minimizer(np.ones(3), np.eye(3)), ValueError, "X must be 2-dimensional"),
+        (lambda: is_unique_minimizer(np.ones((4, 3)), np.eye(2)), ValueError, r"A_star must have shape \(3, 3\)"),
+        (lambda: is_unique_minimizer(np.ones((4, 2)), -np.eye(2)), ValueError, "A_star must be positive semidefinite"),
+        (lambda: is_unique_minimizer(np.ones((4, 2)), np.zeros((2, 2))), ValueError, "A_star must be nonzero"),
+        (lambda: is_unique_minimizer(np.ones((4, 2)), np.eye(2), rank_tol=0), ValueError, "rank_tol must be finite and > 0"),
+        (lambda: span_condition("data"), TypeError, "X must be a numeric array"),
+        (lambda: critical_samples(0, 1), ValueError, "d must be >= 1"),
+    ],
+)
+def test_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
