@@ -30,13 +30,16 @@ from .population import (
     short_time_eigenvalue,
     teacher_spectrum,
 )
+from .recovery import instance_data, recovery_probability
 from .result import Result
+from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Result",
     "as_rng",
+    "critical_samples",
     "decay_rates",
     "eigenvalue_flow",
     "empirical_flow",
@@ -46,6 +49,8 @@ __all__ = [
     "gd_loss_curves",
     "gd_step",
     "gram",
+    "instance_data",
+    "is_unique_minimizer",
     "jump_time",
     "labels",
     "late_eigenvalue",
@@ -59,8 +64,10 @@ __all__ = [
     "population_gradient",
     "population_loss",
     "population_weight_flow",
+    "recovery_probability",
     "sample_inputs",
     "short_time_eigenvalue",
+    "span_condition",
     "teacher_spectrum",
     "weight_flow",
 ]
