@@ -212,26 +212,33 @@ def _null_space(M, rtol):
     """Orthonormal basis of the complement of the column space of ``M`` (shape (n, p))."""
     U, sv, _ = np.linalg.svd(M, full_matrices=True)
     rank = int(np.sum(sv > rtol * sv[0])) if sv.size else 0
-    return U[:, rank:], rank
+    return U[:, rank:]
 
 
-def _alternative_minimizer(lam, U1, U0, Z, Wn, S, C, scale):
+def _symmetric_from_triu(values, r):
+    """The symmetric ``r x r`` matrix whose upper triangle (row by row) is ``values``."""
+    S = np.zeros((r, r))
+    rows, cols = np.triu_indices(r)
+    S[rows, cols] = values
+    S[cols, rows] = values
+    return S
+
+
+def _alternative_minimizer(lam, U1, U0, Wn, S, C, constraints, scale):
     """A point ``A* + tH`` of ``F`` other than ``A*``, from a direction with ``C > 0`` (or ``C = 0``).
 
-    ``S`` and ``B`` are completed by least squares so that the constraints
-    hold, and ``t`` is half the largest step that keeps the matrix PSD.
+    With ``C`` given, ``S`` and ``B`` are completed by least squares on
+    ``constraints`` (the matrix of the ``(S, B)`` part of the constraints) so
+    that the data stay fitted; ``t`` is half the largest step that keeps the
+    matrix PSD.
     """
     r, s = U1.shape[1], U0.shape[1]
     if C is not None and s:
         target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
-        MS = _sym_features(Z) if r else np.zeros((Z.shape[0], 0))
-        MB = 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(Z.shape[0], r * s)
-        coef = np.linalg.lstsq(np.hstack([MS, MB]), target, rcond=None)[0]
-        S = np.zeros((r, r))
-        ra, rb = np.triu_indices(r)
-        S[ra, rb] = coef[: ra.size]
-        S[rb, ra] = coef[: ra.size]
-        B = coef[ra.size:].reshape(r, s)
+        coef = np.linalg.lstsq(constraints, target, rcond=None)[0]
+        p_S = r * (r + 1) // 2
+        S = _symmetric_from_triu(coef[:p_S], r)
+        B = coef[p_S:].reshape(r, s)
     else:
         B = np.zeros((r, s))
         C = np.zeros((s, s))
@@ -324,24 +331,20 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
 
     # 1. Directions inside the face of A* (C = 0, B = 0): an injective S map is needed.
     MS = _sym_features(Z)
-    null_S, rank_S = _null_space(MS.T, rtol) if MS.shape[0] else (None, 0)
-    if rank_S < MS.shape[1]:
-        _, _, Vt = np.linalg.svd(MS)
-        S_vec = Vt[-1]
-        S = np.zeros((r, r))
-        ra, rb = np.triu_indices(r)
-        S[ra, rb] = S_vec
-        S[rb, ra] = S_vec
-        H = _alternative_minimizer(lam, U1, U0, Z, Wn, S, None, scale=lam[-1])
+    _, sv_S, Vt_S = np.linalg.svd(MS)
+    if np.sum(sv_S > rtol * sv_S[0]) < MS.shape[1]:
+        S = _symmetric_from_triu(Vt_S[-1], r)
+        H = _alternative_minimizer(lam, U1, U0, Wn, S, None, None, scale=lam[-1])
         return verdict(False, 0.0, "the constraints do not determine A within the range of A*",
                        witness=A_star + H)
     if s == 0:
-        return verdict(True, np.linalg.svd(MS, compute_uv=False)[-1] / np.linalg.norm(MS, 2),
+        return verdict(True, sv_S[-1] / sv_S[0],
                        "A* has full rank and the constraints determine every symmetric matrix")
 
     # 2. The subspaces V (dual certificates) and K = V^perp (admissible C blocks).
     MB = 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(n, r * s)
-    N, _ = _null_space(np.hstack([MS, MB]), rtol)
+    M1 = np.hstack([MS, MB])
+    N = _null_space(M1, rtol)
     basis = _SymBasis(s)
     G = np.einsum("kj,ka,kb->jab", N, Wn, Wn)
     if G.shape[0]:
@@ -364,7 +367,7 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
         return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
                        nit=nit)
     if value_K > 0:
-        H = _alternative_minimizer(lam, U1, U0, Z, Wn, np.zeros((r, r)), C, scale=lam[-1])
+        H = _alternative_minimizer(lam, U1, U0, Wn, np.zeros((r, r)), C, M1, scale=lam[-1])
         return verdict(False, -value_K, "a direction with positive definite null-space block keeps the data fitted",
                        witness=A_star + H, nit=nit)
     return verdict(False, 0.0, "undecided", nit=nit, status=1)
