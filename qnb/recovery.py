@@ -52,16 +52,8 @@ _STATUS_EXCEPTION = -100
 
 # --- one instance (runs in a worker process) ----------------------------------
 
-def _solver_errors():
-    """Exceptions that mean "this instance's solver failed", not "the code is wrong"."""
-    errors = [ArithmeticError, np.linalg.LinAlgError]
-    try:
-        from cvxpy.error import SolverError
-    except ImportError:  # pragma: no cover - cvxpy is a pinned dependency
-        pass
-    else:
-        errors.append(SolverError)
-    return tuple(errors)
+# Exceptions that mean "this instance's solver failed", not "the code is wrong".
+_SOLVER_ERRORS = (ArithmeticError, np.linalg.LinAlgError)
 
 
 def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
@@ -121,7 +113,7 @@ def _run_instance(task):
                 record["final_loss"] = float(res.loss[-1])
                 record["distance"] = float(np.linalg.norm(A_final - A_star) / np.linalg.norm(A_star))
         record.update(success=bool(res.success), status=int(res.status), message=str(res.message))
-    except _solver_errors() as exc:
+    except _SOLVER_ERRORS as exc:
         record.update(success=False, status=_STATUS_EXCEPTION,
                       message=f"{type(exc).__name__}: {exc}")
     record["seconds"] = time.perf_counter() - start
