@@ -30,7 +30,13 @@ from .population import (
     short_time_eigenvalue,
     teacher_spectrum,
 )
-from .recovery import instance_data, recovery_probability
+from .recovery import (
+    instance_data,
+    nested_instance_data,
+    recovery_bracket,
+    recovery_probability,
+    recovery_threshold,
+)
 from .result import Result
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
@@ -56,6 +62,7 @@ __all__ = [
     "late_eigenvalue",
     "late_loss",
     "log_mean",
+    "nested_instance_data",
     "orthonormal_teacher",
     "paper_exponential_loss",
     "paper_late_loss",
@@ -64,7 +71,9 @@ __all__ = [
     "population_gradient",
     "population_loss",
     "population_weight_flow",
+    "recovery_bracket",
     "recovery_probability",
+    "recovery_threshold",
     "sample_inputs",
     "short_time_eigenvalue",
     "span_condition",

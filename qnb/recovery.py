@@ -19,16 +19,12 @@ resume after an interruption without recomputing it.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
-import numbers
 import os
 import time
 
 import numpy as np
 
 from ._checkpoint import (
-    Progress,
     check_checkpoint,
     check_flag,
     load_npz,
@@ -40,6 +36,8 @@ from .data import gram, labels, sample_inputs
 from .experiments import TEACHERS, _check_teacher
 from .flows import empirical_flow
 from .result import Result
+from .uniqueness import critical_samples
+from ._sweep import check_executor, check_root_seed, run_tasks
 
 METHODS = ("certificate", "flow")
 
@@ -56,8 +54,15 @@ _STATUS_EXCEPTION = -100
 _SOLVER_ERRORS = (ArithmeticError, np.linalg.LinAlgError)
 
 
+def _draw_instance(seed, spawn_key, n, d, m_star, teacher):
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=spawn_key))
+    A_star = gram(TEACHERS[teacher](d, m_star, rng))
+    X = sample_inputs(n, d, rng)
+    return A_star, X, labels(X, A_star), rng
+
+
 def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
-    """Teacher matrix, inputs and labels of instance ``(n, trial)`` of a sweep.
+    """Teacher matrix, inputs and labels of instance ``(n, trial)`` of :func:`recovery_probability`.
 
     The generator is ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(n, trial)))``;
     it draws the teacher (``m_star`` units) and then the inputs ``X`` of shape
@@ -72,50 +77,70 @@ def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
     rng : numpy.random.Generator
         The generator, positioned after these draws.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, trial)))
-    A_star = gram(TEACHERS[teacher](d, m_star, rng))
-    X = sample_inputs(n, d, rng)
-    return A_star, X, labels(X, A_star), rng
+    return _draw_instance(seed, (n, trial), n, d, m_star, teacher)
+
+
+def nested_instance_data(seed, trial, d, m_star, teacher="gaussian"):
+    """Teacher matrix, inputs and labels of instance ``trial`` of :func:`recovery_threshold`.
+
+    The generator is ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(trial,)))``;
+    it draws the teacher (``m_star`` units), then ``d (d + 1) / 2`` inputs, then
+    (``method='flow'``) the student start. The data set with ``n`` samples is
+    made of the first ``n`` rows, so larger data sets contain smaller ones.
+
+    Returns
+    -------
+    A_star : ndarray, shape (d, d)
+    X : ndarray, shape (d (d + 1) / 2, d)
+    y : ndarray, shape (d (d + 1) / 2,)
+    rng : numpy.random.Generator
+        The generator, positioned after these draws.
+    """
+    return _draw_instance(seed, (trial,), d * (d + 1) // 2, d, m_star, teacher)
+
+
+def _solve(method, X, y, A_star, W0, flow_time):
+    """Decide one data set: certificate of uniqueness, or the flow from ``gram(W0)`` up to ``flow_time``.
+
+    Returns a dict with ``unique`` and ``certificate`` (certificate) or
+    ``final_loss`` and ``distance`` (flow; NaN unless it succeeded), and the
+    solver's ``success``, ``status`` and ``message``; a solver that raised one
+    of ``_SOLVER_ERRORS`` gives ``success=False`` and ``_STATUS_EXCEPTION``.
+    """
+    out = {"unique": False, "certificate": np.nan, "final_loss": np.nan, "distance": np.nan}
+    try:
+        if method == "certificate":
+            # Imported here so that flow-only workers never load the conic solver.
+            from .uniqueness import is_unique_minimizer
+
+            res = is_unique_minimizer(X, A_star)
+            out["unique"] = bool(res.unique)
+            out["certificate"] = float(res.certificate)
+        else:
+            res = empirical_flow(gram(W0), X, y, [0.0, flow_time])
+            if res.success:
+                out["final_loss"] = float(res.loss[-1])
+                out["distance"] = float(np.linalg.norm(res.A[-1] - A_star) / np.linalg.norm(A_star))
+        out.update(success=bool(res.success), status=int(res.status), message=str(res.message))
+    except _SOLVER_ERRORS as exc:
+        out.update(success=False, status=_STATUS_EXCEPTION, message=f"{type(exc).__name__}: {exc}")
+    return out
 
 
 def _run_instance(task):
-    """Solve one instance; ``task`` is a plain dict so that it pickles anywhere.
+    """Solve one instance of :func:`recovery_probability`; ``task`` is a plain dict.
 
     Top-level (picklable by reference) so that process pools and Dask workers
     can run it. The returned record holds what the checkpoint file stores;
     whether the instance counts as recovered is decided from it by
     :func:`_recovered` in the calling process.
     """
+    start = time.perf_counter()
     A_star, X, y, rng = instance_data(task["seed"], task["n"], task["trial"], task["d"],
                                       task["m_star"], task["teacher"])
-    record = {
-        "n": task["n"],
-        "trial": task["trial"],
-        "method": task["method"],
-        "unique": False,
-        "certificate": np.nan,
-        "final_loss": np.nan,
-        "distance": np.nan,
-    }
-    start = time.perf_counter()
-    try:
-        if task["method"] == "certificate":
-            from .uniqueness import is_unique_minimizer
-
-            res = is_unique_minimizer(X, A_star)
-            record["unique"] = bool(res.unique)
-            record["certificate"] = float(res.certificate)
-        else:
-            W0 = rng.standard_normal((task["width"], task["d"]))
-            res = empirical_flow(gram(W0), X, y, [0.0, task["flow_time"]])
-            if res.success:
-                A_final = res.A[-1]
-                record["final_loss"] = float(res.loss[-1])
-                record["distance"] = float(np.linalg.norm(A_final - A_star) / np.linalg.norm(A_star))
-        record.update(success=bool(res.success), status=int(res.status), message=str(res.message))
-    except _SOLVER_ERRORS as exc:
-        record.update(success=False, status=_STATUS_EXCEPTION,
-                      message=f"{type(exc).__name__}: {exc}")
+    W0 = rng.standard_normal((task["width"], task["d"])) if task["method"] == "flow" else None
+    record = {"n": task["n"], "trial": task["trial"], "method": task["method"]}
+    record |= _solve(task["method"], X, y, A_star, W0, task.get("flow_time"))
     record["seconds"] = time.perf_counter() - start
     return record
 
@@ -169,95 +194,7 @@ def _load_record(path, task):
     return record
 
 
-# --- executors -----------------------------------------------------------------
-
-def _check_executor(executor):
-    if executor is None or isinstance(executor, concurrent.futures.Executor):
-        return executor
-    if isinstance(executor, str):
-        if executor != "serial":
-            raise ValueError(f"executor must be None, 'serial' or an executor, got {executor!r}")
-        return executor
-    if callable(getattr(executor, "submit", None)):
-        return executor
-    raise TypeError(
-        "executor must be None, 'serial', a concurrent.futures.Executor or an object with a "
-        f"submit(fn, *args) method such as a dask.distributed.Client, got {type(executor).__name__}"
-    )
-
-
-def _default_pool(n_tasks):
-    """A process pool with ``os.cpu_count()`` workers (fewer if there are fewer tasks).
-
-    On POSIX the workers come from a fork server: forking the caller directly
-    is unsafe when it runs threads (a Dask client, a Jupyter kernel).
-    """
-    import multiprocessing
-
-    workers = max(1, min(os.cpu_count() or 1, n_tasks))
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
-def _as_completed(futures):
-    """``distributed.as_completed`` for Dask futures, ``concurrent.futures`` otherwise."""
-    if not futures:
-        return iter(())
-    if not isinstance(futures[0], concurrent.futures.Future):
-        try:
-            import distributed
-        except ImportError:  # pragma: no cover - distributed is a pinned dependency
-            distributed = None
-        if distributed is not None and isinstance(futures[0], distributed.Future):
-            return distributed.as_completed(futures)
-    return concurrent.futures.as_completed(futures)
-
-
-def _completed(tasks, executor):
-    """Yield ``(task, record)`` as each instance finishes."""
-    if not tasks:
-        return
-    if executor == "serial":
-        for task in tasks:
-            yield task, _run_instance(task)
-        return
-    own = executor is None
-    if own:
-        executor = _default_pool(len(tasks))
-    futures = []
-    try:
-        which = {}
-        for task in tasks:
-            future = executor.submit(_run_instance, task)
-            futures.append(future)
-            which[id(future)] = task
-        for future in _as_completed(futures):
-            yield which[id(future)], future.result()
-    finally:
-        # Reached on success, on a worker error and when the caller stops early
-        # (KeyboardInterrupt): do not leave instances queued behind us.
-        for future in futures:
-            future.cancel()
-        if own:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-
 # --- the sweep -----------------------------------------------------------------
-
-def _check_seed_arg(rng):
-    """The root seed of the sweep as a non-negative ``int`` (drawn when ``rng`` is not one)."""
-    if rng is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(rng, np.random.Generator):
-        # Reproducible given the generator's state; the drawn seed is recorded.
-        return int(rng.integers(0, 2**63))
-    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
-        raise TypeError(
-            f"rng must be None, a non-negative integer or a numpy Generator, got {type(rng).__name__}"
-        )
-    return check_seed(rng, "rng")
-
 
 def _check_n_values(n_values):
     if isinstance(n_values, (str, bytes)) or np.ndim(n_values) > 1:
@@ -271,8 +208,33 @@ def _check_n_values(n_values):
     return np.array(values, dtype=int)
 
 
+def _check_sweep_args(d, m_star, trials, method, rng, executor, teacher, width, flow_time,
+                      recovery_tol, checkpoint, progress):
+    """Checked arguments shared by the sweeps, and the task fields that define an instance."""
+    d = check_int(d, "d")
+    m_star = check_int(m_star, "m_star")
+    trials = check_int(trials, "trials")
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {type(method).__name__} {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    seed = check_root_seed(rng)
+    executor = check_executor(executor)
+    teacher = _check_teacher(teacher)
+    width = d if width is None else check_int(width, "width")
+    flow_time = check_positive(flow_time, "flow_time")
+    recovery_tol = check_positive(recovery_tol, "recovery_tol")
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_flag(progress, "progress")
+    base = {"seed": seed, "d": d, "m_star": m_star, "teacher": teacher, "method": method}
+    if method == "flow":
+        base |= {"width": width, "flow_time": flow_time}
+    return (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
+            checkpoint, progress, base)
+
+
 def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=None,
-                         executor=None, teacher="gaussian", width=None, flow_time=1e6,
+                         executor=None, teacher="gaussian", width=None, flow_time=1e10,
                          recovery_tol=1e-3, checkpoint=None, progress=False):
     """Fraction of random instances on which the teacher is recovered, for each ``n``.
 
@@ -320,7 +282,11 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         Number of student hidden units for ``method='flow'``; default ``d``,
         so that the start has full rank almost surely, as Theorem 4.1 assumes.
     flow_time : float
-        Final time ``T`` of the flow.
+        Final time ``T`` of the flow. Towards a rank-deficient teacher the
+        flow converges only algebraically (the distance falls like ``1/t``,
+        with a constant that grows as ``n`` approaches the instance's
+        threshold), so ``T`` is large; the stiff integrator makes long times
+        cheap.
     recovery_tol : float
         Threshold on the relative distance for ``method='flow'``.
     checkpoint : str or os.PathLike, optional
@@ -376,56 +342,19 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     True
     """
     start = time.perf_counter()
-    d = check_int(d, "d")
-    m_star = check_int(m_star, "m_star")
     n_values = _check_n_values(n_values)
-    trials = check_int(trials, "trials")
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__} {method!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    seed = _check_seed_arg(rng)
-    executor = _check_executor(executor)
-    teacher = _check_teacher(teacher)
-    width = d if width is None else check_int(width, "width")
-    flow_time = check_positive(flow_time, "flow_time")
-    recovery_tol = check_positive(recovery_tol, "recovery_tol")
-    checkpoint = check_checkpoint(checkpoint)
-    progress = check_flag(progress, "progress")
-
-    base = {"seed": seed, "d": d, "m_star": m_star, "teacher": teacher, "method": method}
-    if method == "flow":
-        base |= {"width": width, "flow_time": flow_time}
+    (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
+     checkpoint, progress, base) = _check_sweep_args(
+        d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
+        checkpoint, progress)
     tasks = [base | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
     index = {(int(n), t): (i, t) for i, n in enumerate(n_values) for t in range(trials)}
 
-    records = {}
-    pending = tasks
-    if checkpoint is not None:
-        os.makedirs(checkpoint, exist_ok=True)
-        pending = []
-        for task in tasks:
-            record = _load_record(_checkpoint_path(checkpoint, task), task)
-            if record is None:
-                pending.append(task)
-            else:
-                records[task["n"], task["trial"]] = record
-    n_loaded = len(records)
-
-    report = Progress(f"recovery_probability(d={d}, m_star={m_star}, method={method!r})",
-                      len(tasks), "instances", enabled=progress)
-    failed = sum(not r["success"] for r in records.values())
-    if n_loaded:
-        report.update(n_loaded, f"{n_loaded} from checkpoint, {failed} failed")
-    # closing(): if saving fails or the caller interrupts, the queued instances are
-    # cancelled (and an own pool shut down) at once, not when the generator is collected.
-    with contextlib.closing(_completed(pending, executor)) as finished:
-        for task, record in finished:
-            if checkpoint is not None:
-                _save_record(_checkpoint_path(checkpoint, task), record)
-            records[task["n"], task["trial"]] = record
-            failed += not record["success"]
-            report.update(len(records), f"{n_loaded} from checkpoint, {failed} failed")
+    records, n_loaded = run_tasks(
+        tasks, _run_instance, executor, checkpoint, path_of=_checkpoint_path,
+        load=_load_record, save=_save_record, progress=progress,
+        label=f"recovery_probability(d={d}, m_star={m_star}, method={method!r})")
+    records = {(tasks[i]["n"], tasks[i]["trial"]): record for i, record in records.items()}
 
     shape = (n_values.size, trials)
     recovered = np.zeros(shape, bool)
@@ -469,6 +398,272 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         n_failed=n_failed,
         n_loaded=n_loaded,
         **extra,
+        seconds=time.perf_counter() - start,
+        d=d,
+        m_star=m_star,
+        method=method,
+        seed=seed,
+        teacher=teacher,
+        width=width,
+        flow_time=flow_time,
+        recovery_tol=recovery_tol,
+    )
+
+
+# --- the recovery threshold of one nested instance -------------------------------------
+
+_THRESHOLD_FORMAT = "recovery_threshold/1"
+
+# Instance status when even d (d + 1) / 2 samples did not recover the teacher.
+_STATUS_NOT_RECOVERED = 2
+
+
+def recovery_bracket(d, m_star):
+    """Sample sizes between which the recovery threshold of a rank-``r`` teacher must lie.
+
+    Returns ``(lower, upper)``: with ``lower`` inputs in general position the
+    teacher is never the only PSD matrix fitting the labels, and with
+    ``upper = d (d + 1) / 2`` it always is (the matrices ``x_k x_k^T`` then span
+    the symmetric matrices). With ``r = min(m*, d)`` and ``s = d - r``,
+    ``lower = r (r + 1) / 2 + r s`` when ``s > 0``, the number of free entries
+    of the blocks ``S`` and ``B`` of :mod:`qnb.uniqueness`: for ``n <= lower``
+    the ``n`` constraints on ``(S, B)`` are independent, so they can be met
+    whatever ``C``, in particular with ``C = I``, and ``A* + tH`` is a second
+    PSD solution for small ``t > 0``. For a full-rank teacher (``s = 0``)
+    every direction is admissible and ``lower = upper - 1``.
+
+    Examples
+    --------
+    >>> recovery_bracket(8, 1), recovery_bracket(8, 3), recovery_bracket(4, 4)
+    ((8, 36), (21, 36), (9, 10))
+    """
+    d = check_int(d, "d")
+    m_star = check_int(m_star, "m_star")
+    r = min(m_star, d)
+    s = d - r
+    upper = d * (d + 1) // 2
+    lower = r * (r + 1) // 2 + r * s if s > 0 else upper - 1
+    return lower, upper
+
+
+def _smallest_recovered(recovered_at, lower, upper, guess, step):
+    """Smallest ``n`` in ``(lower, upper]`` with ``recovered_at(n)``, for a monotone predicate.
+
+    ``recovered_at(lower)`` is taken to be false and never called. The search
+    starts at ``guess``, moves by ``step, 2 step, 4 step, ...`` until the answer
+    is bracketed and then bisects; about ``2 log2(|threshold - guess| / step)
+    + log2(step)`` calls instead of ``log2(upper - lower)`` calls that would
+    mostly be made at large, expensive ``n``. Returns ``None`` when not even
+    ``upper`` recovers.
+    """
+    lo, hi = lower, None
+    n = min(max(guess, lower + 1), upper)
+    if recovered_at(n):
+        hi = n
+        while hi - lo > 1:
+            n = max(hi - step, lo + 1)
+            if not recovered_at(n):
+                lo = n
+                break
+            hi, step = n, 2 * step
+    else:
+        lo = n
+        while hi is None:
+            if lo == upper:
+                return None
+            n = min(lo + step, upper)
+            if recovered_at(n):
+                hi = n
+            else:
+                lo, step = n, 2 * step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if recovered_at(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+class _ProbeFailed(Exception):
+    """A solver failure at one sample size; stops the search of that instance."""
+
+
+def _run_threshold_instance(task):
+    """Recovery threshold of one nested instance of :func:`recovery_threshold`."""
+    start = time.perf_counter()
+    d, m_star, method = task["d"], task["m_star"], task["method"]
+    A_star, X, y, rng = nested_instance_data(task["seed"], task["trial"], d, m_star,
+                                             task["teacher"])
+    W0 = rng.standard_normal((task["width"], d)) if method == "flow" else None
+    probes = []
+
+    def recovered_at(n):
+        out = _solve(method, X[:n], y[:n], A_star, W0, task.get("flow_time"))
+        out["method"] = method
+        recovered = _recovered(out, task.get("recovery_tol"))
+        probes.append((n, recovered, out["certificate" if method == "certificate" else "distance"]))
+        if not out["success"]:
+            raise _ProbeFailed(out["status"], f"n={n}: {out['message']}")
+        return recovered
+
+    lower, upper = recovery_bracket(d, m_star)
+    record = {"trial": task["trial"], "method": method, "n_threshold": -1,
+              "success": False}
+    try:
+        threshold = _smallest_recovered(recovered_at, lower, upper,
+                                        guess=critical_samples(d, m_star), step=max(1, d // 4))
+    except _ProbeFailed as failure:
+        record.update(status=int(failure.args[0]), message=failure.args[1])
+    else:
+        if threshold is None:
+            record.update(status=_STATUS_NOT_RECOVERED,
+                          message=f"not recovered even with d (d + 1) / 2 = {upper} samples")
+        else:
+            record.update(n_threshold=threshold, success=True, status=0,
+                          message=f"threshold found with {len(probes)} solves")
+    record["probe_n"] = np.array([p[0] for p in probes], dtype=int)
+    record["probe_recovered"] = np.array([p[1] for p in probes], dtype=bool)
+    record["probe_value"] = np.array([p[2] for p in probes], dtype=float)
+    record["seconds"] = time.perf_counter() - start
+    return record
+
+
+_THRESHOLD_FIELDS = {
+    "trial": int, "method": str, "n_threshold": int, "success": bool, "status": int,
+    "message": str, "seconds": float,
+}
+_PROBE_FIELDS = {"probe_n": int, "probe_recovered": bool, "probe_value": float}
+
+
+def _threshold_path(directory, task):
+    digest = parameter_hash({"format": _THRESHOLD_FORMAT} | task)
+    return os.path.join(directory, f"t{task['trial']:05d}_{digest}.npz")
+
+
+def _save_threshold(path, record):
+    arrays = {key: np.array(record[key]) for key in _THRESHOLD_FIELDS}
+    arrays |= {key: np.asarray(record[key], dtype=kind) for key, kind in _PROBE_FIELDS.items()}
+    save_npz_atomic(path, **arrays)
+
+
+def _load_threshold(path, task):
+    """A checkpointed threshold record; ``None`` when missing, unreadable or another instance's."""
+    f = load_npz(path)
+    if f is None:
+        return None
+    try:
+        record = {key: kind(f[key][()]) for key, kind in _THRESHOLD_FIELDS.items()}
+        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in _PROBE_FIELDS.items()}
+    except (KeyError, ValueError, TypeError):
+        return None
+    if (record["trial"], record["method"]) != (task["trial"], task["method"]):
+        return None
+    return record
+
+
+def recovery_threshold(d, m_star, trials, method="certificate", rng=None, executor=None,
+                       teacher="gaussian", width=None, flow_time=1e10, recovery_tol=1e-3,
+                       checkpoint=None, progress=False):
+    """Smallest number of samples that recovers the teacher, instance by instance.
+
+    Instance ``t`` is a teacher and a sequence of ``d (d + 1) / 2`` inputs
+    (:func:`nested_instance_data`); its data set with ``n`` samples is made of
+    the first ``n`` inputs. Adding samples can only shrink the set of PSD
+    matrices that fit them, so recovery is monotone in ``n`` and each instance
+    has a threshold ``n_u``: recovered with ``n >= n_u`` samples, not with
+    fewer. The threshold is located exactly by a search over ``n`` (a gallop
+    from eq. (13) then bisection, about ``log2 d`` solves), between the bounds
+    of :func:`recovery_bracket`. The fraction of instances with ``n_u <= n``
+    is the probability of recovery with ``n`` samples, for all ``n`` at once.
+
+    Parameters
+    ----------
+    d, m_star, trials : int
+        Input dimension, teacher hidden units, number of instances.
+    method : {'certificate', 'flow'}
+        How recovery with ``n`` samples is decided, as in
+        :func:`recovery_probability`. With ``'flow'`` the same start
+        ``gram(W0)`` is used for every ``n``; monotonicity then holds because
+        the flow recovers exactly when the teacher is the only PSD solution
+        (Theorem 4.1), up to the tolerance ``recovery_tol``.
+    rng, executor, teacher, width, flow_time, recovery_tol, checkpoint, progress
+        As in :func:`recovery_probability`. Checkpoint files are one per
+        instance, ``t<trial>_<hash>.npz``; for the flow the hash also covers
+        ``recovery_tol``, which steers the search.
+
+    Returns
+    -------
+    Result
+        ``n_threshold`` (shape ``(trials,)``; -1 where the instance failed),
+        ``alpha_threshold`` (``n_threshold / d``; NaN where failed),
+        ``n_lower`` and ``n_upper`` (the bracket), ``n_values`` (every ``n``
+        from ``n_lower`` to ``n_upper``), ``alpha``, ``probability``
+        (fraction of instances with ``n_threshold <= n``; failed instances
+        count as not recovered), ``probe_n``, ``probe_recovered``,
+        ``probe_value`` (per instance, the sample sizes tried, the verdicts and
+        the certificate or flow distance), ``n_probes``, ``instance_success``,
+        ``instance_status`` (0, a solver status, or 2 when not even
+        ``n_upper`` samples recovered), ``instance_seconds``, ``n_failed``,
+        ``n_loaded``, ``success``, ``status``, ``message``, ``seconds`` and the
+        parameters.
+
+    Examples
+    --------
+    >>> res = recovery_threshold(d=4, m_star=1, trials=3, rng=0, executor="serial")
+    >>> res.n_threshold, res.n_lower, res.n_upper, res.success
+    (array([6, 5, 6]), 4, 10, True)
+    >>> res.probability[res.n_values == 5]
+    array([0.33333333])
+    """
+    start = time.perf_counter()
+    (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
+     checkpoint, progress, base) = _check_sweep_args(
+        d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
+        checkpoint, progress)
+    if method == "flow":
+        base |= {"recovery_tol": recovery_tol}
+    tasks = [base | {"trial": t} for t in range(trials)]
+    records, n_loaded = run_tasks(
+        tasks, _run_threshold_instance, executor, checkpoint, path_of=_threshold_path,
+        load=_load_threshold, save=_save_threshold, progress=progress,
+        label=f"recovery_threshold(d={d}, m_star={m_star}, method={method!r})")
+    records = [records[t] for t in range(trials)]
+
+    lower, upper = recovery_bracket(d, m_star)
+    n_threshold = np.array([r["n_threshold"] for r in records], dtype=int)
+    success = np.array([r["success"] for r in records], dtype=bool)
+    n_values = np.arange(lower, upper + 1)
+    recovered = success[:, None] & (n_threshold[:, None] <= n_values[None, :])
+    n_failed = int(np.sum(~success))
+    if n_failed == 0:
+        overall, message = 0, f"all {trials} instances solved"
+    else:
+        overall = 1
+        message = (f"{n_failed} of {trials} instances failed (counted as never recovered): "
+                   + "; ".join(f"trial {r['trial']}: {r['message']}" for r in records
+                               if not r["success"]))
+    return Result(
+        success=n_failed == 0,
+        status=overall,
+        message=message,
+        n_threshold=n_threshold,
+        alpha_threshold=np.where(success, n_threshold / d, np.nan),
+        n_lower=lower,
+        n_upper=upper,
+        n_values=n_values,
+        alpha=n_values / d,
+        probability=recovered.mean(axis=0),
+        trials=trials,
+        probe_n=[r["probe_n"] for r in records],
+        probe_recovered=[r["probe_recovered"] for r in records],
+        probe_value=[r["probe_value"] for r in records],
+        n_probes=np.array([r["probe_n"].size for r in records]),
+        instance_success=success,
+        instance_status=np.array([r["status"] for r in records], dtype=int),
+        instance_seconds=np.array([r["seconds"] for r in records]),
+        n_failed=n_failed,
+        n_loaded=n_loaded,
         seconds=time.perf_counter() - start,
         d=d,
         m_star=m_star,

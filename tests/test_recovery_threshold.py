@@ -1,0 +1,169 @@
+"""Recovery thresholds of nested instances: exact against a scan, bounds, methods, checkpoints, data."""
+
+import os
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import qnb.recovery
+from qnb import (
+    critical_samples,
+    is_unique_minimizer,
+    nested_instance_data,
+    recovery_bracket,
+    recovery_threshold,
+)
+from qnb.recovery import _smallest_recovered
+
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data", "recovery_thresholds.npz")
+
+
+# --- the search ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("guess", [1, 5, 17, 30, 60])
+@pytest.mark.parametrize("step", [1, 3, 8])
+def test_search_finds_every_threshold(guess, step):
+    lower, upper = 4, 40
+    for threshold in range(lower + 1, upper + 1):
+        calls = []
+
+        def recovered_at(n):
+            assert lower < n <= upper  # never below the bracket, never above
+            calls.append(n)
+            return n >= threshold
+
+        assert _smallest_recovered(recovered_at, lower, upper, guess, step) == threshold
+        assert len(calls) == len(set(calls)) <= 2 * np.log2(upper - lower) + 3
+
+
+def test_search_reports_no_threshold():
+    calls = []
+    assert _smallest_recovered(lambda n: calls.append(n) or False, 4, 40, 10, 2) is None
+    assert calls[-1] == 40  # the upper end was tried before giving up
+
+
+# --- the bracket -----------------------------------------------------------------------
+
+def test_bracket_values():
+    assert recovery_bracket(8, 1) == (8, 36)
+    assert recovery_bracket(8, 3) == (21, 36)
+    assert recovery_bracket(8, 8) == recovery_bracket(8, 20) == (35, 36)
+    for d in (3, 6, 9):
+        for m in range(1, d):
+            lower, upper = recovery_bracket(d, m)
+            assert lower < critical_samples(d, m) <= upper  # (13) lies inside
+
+
+@pytest.mark.parametrize("d, m_star", [(6, 1), (6, 2), (5, 4), (4, 4)])
+def test_bracket_is_sharp_at_its_ends(d, m_star):
+    lower, upper = recovery_bracket(d, m_star)
+    for trial in range(4):
+        A_star, X, _, _ = nested_instance_data(9, trial, d, m_star)
+        assert not is_unique_minimizer(X[:lower], A_star).unique
+        assert is_unique_minimizer(X[:upper], A_star).unique
+
+
+# --- exact thresholds ------------------------------------------------------------------
+
+@pytest.mark.parametrize("d, m_star", [(6, 1), (6, 2), (5, 3), (4, 4)])
+def test_certificate_threshold_matches_a_scan(d, m_star):
+    res = recovery_threshold(d, m_star, 6, rng=3, executor="serial")
+    assert res.success and res.n_failed == 0
+    lower, upper = res.n_lower, res.n_upper
+    for t in range(6):
+        A_star, X, _, _ = nested_instance_data(res.seed, t, d, m_star)
+        scan = np.array([is_unique_minimizer(X[:n], A_star).unique for n in range(lower, upper + 1)])
+        first = lower + int(np.argmax(scan))
+        assert scan[first - lower:].all() and not scan[:first - lower].any()  # monotone
+        assert res.n_threshold[t] == first
+        assert res.probe_recovered[t][res.probe_n[t] == first].all()
+    assert res.n_probes.max() <= 6
+    # The empirical distribution function of the thresholds.
+    expected = (res.n_threshold[:, None] <= res.n_values[None, :]).mean(axis=0)
+    assert_array_equal(res.probability, expected)
+    assert res.probability[-1] == 1.0 and np.all(np.diff(res.probability) >= 0)
+    assert_array_equal(res.alpha_threshold, res.n_threshold / d)
+
+
+def test_flow_and_certificate_thresholds_agree():
+    """Same instances; the flow (T = 1e10) ends at A* exactly when the certificate says unique."""
+    cert = recovery_threshold(5, 1, 8, rng=4, executor="serial")
+    flow = recovery_threshold(5, 1, 8, method="flow", rng=4)  # default process pool
+    assert cert.success and flow.success
+    assert_array_equal(flow.n_threshold, cert.n_threshold)
+    # Around each threshold the flow is decisive: close to A* above, far below.
+    for n, recovered, distance in zip(flow.probe_n, flow.probe_recovered, flow.probe_value):
+        assert np.all(distance[recovered] < 1e-3) and np.all(distance[~recovered] > 1e-2)
+
+
+def test_a_short_flow_misses_slow_recoveries():
+    """Near its threshold the flow approaches A* like 1/t: at T = 1e5 it is not there yet."""
+    cert = recovery_threshold(5, 1, 8, rng=4, executor="serial")
+    short = recovery_threshold(5, 1, 8, method="flow", flow_time=1e5, rng=4, executor="serial")
+    assert np.all(short.n_threshold >= cert.n_threshold)
+    assert np.any(short.n_threshold > cert.n_threshold)
+
+
+# --- sweeps: executors, checkpoints, failures --------------------------------------------
+
+def test_checkpoint_resume_and_pool(tmp_path, monkeypatch):
+    serial = recovery_threshold(6, 2, 5, rng=1, executor="serial")
+    first = recovery_threshold(6, 2, 3, rng=1, checkpoint=tmp_path, executor="serial")
+    assert first.n_loaded == 0 and len(os.listdir(tmp_path)) == 3
+    calls = []
+    original = qnb.recovery._run_threshold_instance
+    monkeypatch.setattr(qnb.recovery, "_run_threshold_instance",
+                        lambda task: calls.append(task["trial"]) or original(task))
+    more = recovery_threshold(6, 2, 5, rng=1, checkpoint=tmp_path, executor="serial")
+    assert more.n_loaded == 3 and sorted(calls) == [3, 4]
+    assert_array_equal(more.n_threshold, serial.n_threshold)
+    for a, b in zip(more.probe_n, serial.probe_n):
+        assert_array_equal(a, b)
+    # Another method or seed does not pick these files up.
+    recovery_threshold(6, 2, 1, rng=2, checkpoint=tmp_path, executor="serial")
+    assert len(os.listdir(tmp_path)) == 6
+
+
+def test_failed_probe_is_reported(monkeypatch):
+    original = qnb.recovery._solve
+
+    def failing(method, X, *args):
+        out = original(method, X, *args)
+        if X.shape[0] == 12:
+            out.update(success=False, status=-3, message="solver gave up (test)")
+        return out
+
+    monkeypatch.setattr(qnb.recovery, "_solve", failing)
+    res = recovery_threshold(6, 1, 4, rng=0, executor="serial")
+    failed = ~res.instance_success
+    assert failed.any() and not res.success and res.status == 1
+    assert_array_equal(res.n_threshold[failed], -1)
+    assert np.isnan(res.alpha_threshold[failed]).all()
+    assert_array_equal(res.instance_status[failed], -3)
+    assert "n=12: solver gave up (test)" in res.message
+    assert res.probability[-1] == np.mean(~failed)  # failed instances never count as recovered
+
+
+def test_not_recovered_at_the_upper_end(monkeypatch):
+    monkeypatch.setattr(qnb.recovery, "_recovered", lambda record, tol: False)
+    res = recovery_threshold(4, 1, 2, rng=0, executor="serial")
+    assert_array_equal(res.instance_status, [2, 2]) and res.n_failed == 2
+    assert "not recovered even with d (d + 1) / 2 = 10 samples" in res.message
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"d": 0}, ValueError, "d must be >= 1"),
+        ({"m_star": 1.5}, TypeError, "m_star must be an integer"),
+        ({"trials": 0}, ValueError, "trials must be >= 1"),
+        ({"method": "gd"}, ValueError, "method must be one of"),
+        ({"flow_time": -1.0}, ValueError, "flow_time must be finite and > 0"),
+        ({"executor": "threads"}, ValueError, "executor must be None, 'serial' or an executor"),
+        ({"progress": "yes"}, TypeError, "progress must be True or False"),
+    ],
+)
+def test_argument_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        recovery_threshold(**({"d": 4, "m_star": 1, "trials": 1, "executor": "serial"} | kwargs))
