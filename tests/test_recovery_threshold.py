@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import qnb
+import qnb.flows
 import qnb.recovery
 from qnb import (
     critical_samples,
@@ -167,3 +169,14 @@ def test_not_recovered_at_the_upper_end(monkeypatch):
 def test_argument_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
         recovery_threshold(**({"d": 4, "m_star": 1, "trials": 1, "executor": "serial"} | kwargs))
+
+
+def test_flow_falls_back_to_bdf_when_lsoda_diverges():
+    """Instance 0 of the stored d = 4, m* = 1 flow sweep: LSODA blows up at t ~ 1e10 with n = 7."""
+    A_star, X, y, rng = nested_instance_data(20_200_401, 0, 4, 1)
+    W0 = rng.standard_normal((4, 4))
+    lsoda = qnb.flows.empirical_flow(qnb.gram(W0), X[:7], y[:7], [0.0, 1e10])
+    assert not lsoda.success
+    out = qnb.recovery._solve("flow", X[:7], y[:7], A_star, W0, 1e10)
+    assert out["success"] and out["distance"] < 1e-6
+    assert out["message"].startswith("LSODA failed, BDF:")
