@@ -180,3 +180,37 @@ def test_flow_falls_back_to_bdf_when_lsoda_diverges():
     out = qnb.recovery._solve("flow", X[:7], y[:7], A_star, W0, 1e10)
     assert out["success"] and out["distance"] < 1e-6
     assert out["message"].startswith("LSODA failed, BDF:")
+# --- the stored data regenerate -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stored():
+    if not os.path.exists(DATA):
+        pytest.fail(f"{DATA} is missing; regenerate it with "
+                    ".venv/bin/python book/data/make_recovery_thresholds.py")
+    with np.load(DATA) as f:
+        return {key: f[key] for key in f.files}
+
+
+def _row(stored, method, d, m_star):
+    (i,) = np.flatnonzero((stored["method"] == method) & (stored["d"] == d)
+                          & (stored["m_star"] == m_star))
+    return i
+
+
+@pytest.mark.parametrize("method, d, m_star, trials",
+                         [("certificate", 8, 2, 12), ("certificate", 24, 1, 2), ("flow", 8, 3, 3)])
+def test_stored_thresholds_regenerate(stored, method, d, m_star, trials):
+    i = _row(stored, method, d, m_star)
+    res = recovery_threshold(d, m_star, trials, method=method, rng=int(stored["seed"][i]),
+                             flow_time=float(stored["flow_time"]),
+                             recovery_tol=float(stored["recovery_tol"]))
+    assert_array_equal(res.n_threshold, stored["n_threshold"][i, :trials])
+    assert_array_equal(res.n_probes, stored["n_probes"][i, :trials])
+
+
+def test_stored_file_is_complete(stored):
+    assert str(stored["command"]).startswith(".venv/bin/python book/data/make_recovery_thresholds.py")
+    for i, trials in enumerate(stored["trials"]):
+        row = stored["n_threshold"][i]
+        assert np.all(row[:trials] > 0) and np.all(row[trials:] == -2)
+        assert np.all(stored["status"][i, :trials] == 0)

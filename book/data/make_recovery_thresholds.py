@@ -1,0 +1,133 @@
+"""Regenerate the stored recovery thresholds behind the chapter on the sample-complexity threshold.
+
+Run from the repository root:
+
+    .venv/bin/python book/data/make_recovery_thresholds.py --out book/data
+
+It writes ``recovery_thresholds.npz``: for every sweep ``(method, d, m_star)``
+below, the recovery threshold ``n_u`` of each nested instance, from
+:func:`qnb.recovery_threshold` (Gaussian teacher; root seed
+``SEED_BASE + 100 d + m_star``, so an instance is the same for both methods
+and in every sweep that uses it).
+
+* ``certificate``, ``m_star = 1, 2, 3``: ``d = 4, 8, 16`` (200 instances),
+  ``d = 24`` (100), ``d = 32`` (60), ``d = 48`` (40) -- the finite-size extrapolation;
+  ``m_star = 4, 5, 6``: ``d = 4, 8, 16`` (200) -- Fig. 1;
+* ``flow`` (student width ``d``, ``flow_time = 1e10``, ``recovery_tol = 1e-3``),
+  ``m_star = 1..6``, ``d = 4, 8, 16`` (40 instances, the first 40 of the
+  certificate sweeps) -- the gradient-descent points of Fig. 1 and the
+  agreement of the flow with the certificate.
+
+Arrays have one row per sweep and one column per instance (``-2`` where a
+sweep has fewer instances; ``-1`` where an instance failed). The file also
+carries the command, the package versions, the date and the timings.
+Finished instances are checkpointed under ``<out>/.checkpoints/`` (git-ignored)
+so an interrupted run resumes; ``--only`` restricts to one method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shlex
+import sys
+import time
+
+import numpy as np
+import scipy
+
+import qnb
+
+SEED_BASE = 20_200_000
+FLOW_TIME = 1e10
+RECOVERY_TOL = 1e-3
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+
+
+def sweeps():
+    """(method, d, m_star, trials) of every sweep, cheapest first."""
+    out = []
+    for d in (4, 8, 16):
+        out += [("certificate", d, m, 200) for m in range(1, 7)]
+    for d in (4, 8, 16):
+        out += [("flow", d, m, 40) for m in range(1, 7)]
+    for d, trials in ((24, 100), (32, 60), (48, 40)):
+        out += [("certificate", d, m, trials) for m in (1, 2, 3)]
+    return out
+
+
+def seed(d, m_star):
+    return SEED_BASE + 100 * d + m_star
+
+
+def command(out, only):
+    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
+    if out_rel.startswith(os.pardir):
+        out_rel = os.path.abspath(out)
+    words = [".venv/bin/python", "book/data/make_recovery_thresholds.py", "--out", out_rel]
+    return shlex.join(words + (["--only", only] if only else []))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
+                        help="output folder (default book/data)")
+    parser.add_argument("--only", choices=("certificate", "flow"), help="run one method only")
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    checkpoints = os.path.join(args.out, ".checkpoints", "recovery_thresholds")
+
+    plan = [s for s in sweeps() if args.only in (None, s[0])]
+    width = max(s[3] for s in plan)
+    fields = {name: np.full((len(plan), width), -2, dtype=int)
+              for name in ("n_threshold", "n_probes", "status")}
+    instance_seconds = np.full((len(plan), width), np.nan)
+    sweep_seconds = np.zeros(len(plan))
+    n_loaded = 0
+    start = time.perf_counter()
+    for i, (method, d, m_star, trials) in enumerate(plan):
+        res = qnb.recovery_threshold(d, m_star, trials, method=method, rng=seed(d, m_star),
+                                     flow_time=FLOW_TIME, recovery_tol=RECOVERY_TOL,
+                                     checkpoint=os.path.join(checkpoints, f"{method}_d{d}_m{m_star}"),
+                                     progress=True)
+        if not res.success:
+            print(f"{method} d={d} m_star={m_star}: {res.message}", file=sys.stderr)
+        fields["n_threshold"][i, :trials] = res.n_threshold
+        fields["n_probes"][i, :trials] = res.n_probes
+        fields["status"][i, :trials] = res.instance_status
+        instance_seconds[i, :trials] = res.instance_seconds
+        sweep_seconds[i] = res.seconds
+        n_loaded += res.n_loaded
+    seconds = time.perf_counter() - start
+
+    path = os.path.join(args.out, "recovery_thresholds.npz")
+    np.savez_compressed(
+        path,
+        method=np.array([s[0] for s in plan]),
+        d=np.array([s[1] for s in plan]),
+        m_star=np.array([s[2] for s in plan]),
+        trials=np.array([s[3] for s in plan]),
+        seed=np.array([seed(s[1], s[2]) for s in plan]),
+        **fields,
+        instance_seconds=instance_seconds,
+        sweep_seconds=sweep_seconds,
+        flow_time=np.float64(FLOW_TIME),
+        recovery_tol=np.float64(RECOVERY_TOL),
+        teacher=np.array("gaussian"),
+        command=np.array(command(args.out, args.only)),
+        qnb_version=np.array(qnb.__version__),
+        numpy_version=np.array(np.__version__),
+        scipy_version=np.array(scipy.__version__),
+        python_version=np.array(platform.python_version()),
+        platform=np.array(platform.platform()),
+        created=np.array(datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")),
+        wall_time_s=np.float64(seconds),
+        n_loaded_from_checkpoint=np.int64(n_loaded),
+    )
+    print(f"wrote {path}: {seconds:.1f} s wall", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
