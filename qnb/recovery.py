@@ -186,18 +186,24 @@ def _save_record(path, record):
     save_npz_atomic(path, **{key: np.array(record[key]) for key in _RECORD_FIELDS})
 
 
-def _load_record(path, task):
-    """A checkpointed record; ``None`` when missing, unreadable or not this instance's."""
+def _read_record(path, task, scalars, arrays, identity):
+    """A checkpointed record with the given fields; ``None`` when missing, unreadable or when
+    its ``identity`` fields differ from the task's (another instance's file)."""
     f = load_npz(path)
     if f is None:
         return None
     try:
-        record = {key: kind(f[key][()]) for key, kind in _RECORD_FIELDS.items()}
+        record = {key: kind(f[key][()]) for key, kind in scalars.items()}
+        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in arrays.items()}
     except (KeyError, ValueError, TypeError):
         return None
-    if (record["n"], record["trial"], record["method"]) != (task["n"], task["trial"], task["method"]):
+    if any(record[key] != task[key] for key in identity):
         return None
     return record
+
+
+def _load_record(path, task):
+    return _read_record(path, task, _RECORD_FIELDS, {}, ("n", "trial", "method"))
 
 
 # --- the sweep -----------------------------------------------------------------
@@ -216,7 +222,12 @@ def _check_n_values(n_values):
 
 def _check_sweep_args(d, m_star, trials, method, rng, executor, teacher, width, flow_time,
                       recovery_tol, checkpoint, progress):
-    """Checked arguments shared by the sweeps, and the task fields that define an instance."""
+    """Checked arguments shared by the sweeps.
+
+    Returns ``trials``, ``executor``, ``checkpoint``, ``progress``, the task
+    fields that define an instance (``base``) and the parameters every result
+    reports (``params``).
+    """
     d = check_int(d, "d")
     m_star = check_int(m_star, "m_star")
     trials = check_int(trials, "trials")
@@ -235,8 +246,18 @@ def _check_sweep_args(d, m_star, trials, method, rng, executor, teacher, width, 
     base = {"seed": seed, "d": d, "m_star": m_star, "teacher": teacher, "method": method}
     if method == "flow":
         base |= {"width": width, "flow_time": flow_time}
-    return (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
-            checkpoint, progress, base)
+    params = {"d": d, "m_star": m_star, "method": method, "seed": seed, "teacher": teacher,
+              "width": width, "flow_time": flow_time, "recovery_tol": recovery_tol}
+    return trials, executor, checkpoint, progress, base, params
+
+
+def _sweep_status(n_failed, total, failures, counted_as):
+    """``success``, ``status`` and ``message`` of a sweep with ``n_failed`` failed instances."""
+    if n_failed == 0:
+        return {"success": True, "status": 0, "message": f"all {total} instances solved"}
+    return {"success": False, "status": 1,
+            "message": f"{n_failed} of {total} instances failed (counted as {counted_as}): "
+                       + "; ".join(failures)}
 
 
 def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=None,
@@ -349,10 +370,10 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     """
     start = time.perf_counter()
     n_values = _check_n_values(n_values)
-    (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
-     checkpoint, progress, base) = _check_sweep_args(
+    trials, executor, checkpoint, progress, base, params = _check_sweep_args(
         d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
         checkpoint, progress)
+    d, m_star, method, recovery_tol = (params[k] for k in ("d", "m_star", "method", "recovery_tol"))
     tasks = [base | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
     index = {(int(n), t): (i, t) for i, n in enumerate(n_values) for t in range(trials)}
 
@@ -381,16 +402,8 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
 
     probability = recovered.mean(axis=1)
     n_failed = int(np.sum(~success))
-    if n_failed == 0:
-        overall, message = 0, f"all {len(tasks)} instances solved"
-    else:
-        overall = 1
-        message = (f"{n_failed} of {len(tasks)} instances failed (counted as not recovered): "
-                   + "; ".join(messages))
     return Result(
-        success=n_failed == 0,
-        status=overall,
-        message=message,
+        **_sweep_status(n_failed, len(tasks), messages, "not recovered"),
         n_values=n_values,
         alpha=n_values / d,
         trials=trials,
@@ -405,14 +418,7 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         n_loaded=n_loaded,
         **extra,
         seconds=time.perf_counter() - start,
-        d=d,
-        m_star=m_star,
-        method=method,
-        seed=seed,
-        teacher=teacher,
-        width=width,
-        flow_time=flow_time,
-        recovery_tol=recovery_tol,
+        **params,
     )
 
 
@@ -554,18 +560,7 @@ def _save_threshold(path, record):
 
 
 def _load_threshold(path, task):
-    """A checkpointed threshold record; ``None`` when missing, unreadable or another instance's."""
-    f = load_npz(path)
-    if f is None:
-        return None
-    try:
-        record = {key: kind(f[key][()]) for key, kind in _THRESHOLD_FIELDS.items()}
-        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in _PROBE_FIELDS.items()}
-    except (KeyError, ValueError, TypeError):
-        return None
-    if (record["trial"], record["method"]) != (task["trial"], task["method"]):
-        return None
-    return record
+    return _read_record(path, task, _THRESHOLD_FIELDS, _PROBE_FIELDS, ("trial", "method"))
 
 
 def recovery_threshold(d, m_star, trials, method="certificate", rng=None, executor=None,
@@ -623,10 +618,10 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
     array([0.33333333])
     """
     start = time.perf_counter()
-    (d, m_star, trials, method, seed, executor, teacher, width, flow_time, recovery_tol,
-     checkpoint, progress, base) = _check_sweep_args(
+    trials, executor, checkpoint, progress, base, params = _check_sweep_args(
         d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
         checkpoint, progress)
+    d, m_star, method, recovery_tol = (params[k] for k in ("d", "m_star", "method", "recovery_tol"))
     if method == "flow":
         base |= {"recovery_tol": recovery_tol}
     tasks = [base | {"trial": t} for t in range(trials)]
@@ -642,17 +637,9 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
     n_values = np.arange(lower, upper + 1)
     recovered = success[:, None] & (n_threshold[:, None] <= n_values[None, :])
     n_failed = int(np.sum(~success))
-    if n_failed == 0:
-        overall, message = 0, f"all {trials} instances solved"
-    else:
-        overall = 1
-        message = (f"{n_failed} of {trials} instances failed (counted as never recovered): "
-                   + "; ".join(f"trial {r['trial']}: {r['message']}" for r in records
-                               if not r["success"]))
+    failures = [f"trial {r['trial']}: {r['message']}" for r in records if not r["success"]]
     return Result(
-        success=n_failed == 0,
-        status=overall,
-        message=message,
+        **_sweep_status(n_failed, trials, failures, "never recovered"),
         n_threshold=n_threshold,
         alpha_threshold=np.where(success, n_threshold / d, np.nan),
         n_lower=lower,
@@ -671,12 +658,5 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
         n_failed=n_failed,
         n_loaded=n_loaded,
         seconds=time.perf_counter() - start,
-        d=d,
-        m_star=m_star,
-        method=method,
-        seed=seed,
-        teacher=teacher,
-        width=width,
-        flow_time=flow_time,
-        recovery_tol=recovery_tol,
+        **params,
     )
