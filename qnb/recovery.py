@@ -36,7 +36,7 @@ from .data import gram, labels, sample_inputs
 from .experiments import TEACHERS, _check_teacher
 from .flows import empirical_flow
 from .result import Result
-from .uniqueness import critical_samples
+from .uniqueness import critical_samples, is_unique_minimizer
 from ._sweep import check_executor, check_root_seed, run_tasks
 
 METHODS = ("certificate", "flow")
@@ -111,9 +111,6 @@ def _solve(method, X, y, A_star, W0, flow_time):
     out = {"unique": False, "certificate": np.nan, "final_loss": np.nan, "distance": np.nan}
     try:
         if method == "certificate":
-            # Imported here so that flow-only workers never load the conic solver.
-            from .uniqueness import is_unique_minimizer
-
             res = is_unique_minimizer(X, A_star)
             out["unique"] = bool(res.unique)
             out["certificate"] = float(res.certificate)

@@ -54,16 +54,9 @@ FLOW_DEFAULTS = {k: p.default for k, p in inspect.signature(qnb.empirical_flow).
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 
-def n_critical(d, m_star):
-    """Sample-complexity threshold n_c of eq. (13) (d(d+1)/2 when m_star >= d)."""
-    if m_star < d:
-        return d * (m_star + 1) - m_star * (m_star + 1) // 2
-    return d * (d + 1) // 2
-
-
 def fig2_panels(d=D):
     """(m_star, n, seed) of each panel of Fig. 2."""
-    return [(m, 2 * n_critical(d, m), 1000 * m + d) for m in FIG2_M_STAR]
+    return [(m, 2 * qnb.critical_samples(d, m), 1000 * m + d) for m in FIG2_M_STAR]
 
 
 def fig3_panels(d=D):
