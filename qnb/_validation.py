@@ -54,6 +54,15 @@ def check_seed(seed, name="seed"):
     return int(seed)
 
 
+def check_choice(value, name, choices):
+    """Return ``value`` after checking it is a string among ``choices``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
 def check_int(value, name, minimum=1):
     """Return ``value`` as ``int`` after checking it is an integer ``>= minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

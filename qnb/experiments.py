@@ -28,7 +28,7 @@ from ._checkpoint import (
     parameter_hash,
     save_npz_atomic,
 )
-from ._validation import as_times, check_int, check_positive, check_seed
+from ._validation import as_times, check_choice, check_int, check_positive, check_seed
 from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
 from .flows import empirical_flow
 from .result import Result
@@ -40,11 +40,7 @@ _CHECKPOINT_FORMAT = "gd_loss_curves/1"
 
 
 def _check_teacher(teacher):
-    if not isinstance(teacher, str):
-        raise TypeError(f"teacher must be a string, got {type(teacher).__name__} {teacher!r}")
-    if teacher not in TEACHERS:
-        raise ValueError(f"teacher must be one of {tuple(TEACHERS)}, got {teacher!r}")
-    return teacher
+    return check_choice(teacher, "teacher", TEACHERS)
 
 
 def _parameter_hash(d, m_star, n, t_eval, seed, teacher, width):

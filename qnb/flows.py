@@ -27,6 +27,7 @@ from ._validation import (
     as_psd,
     as_symmetric,
     as_times,
+    check_choice,
     check_int,
     check_positive,
 )
@@ -190,11 +191,7 @@ def _population_gradient_derivative(d):
 
 
 def _check_method(method, allowed):
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__}")
-    if method not in allowed:
-        raise ValueError(f"method must be one of {allowed}, got {method!r}")
-    return method
+    return check_choice(method, "method", allowed)
 
 
 def _check_step(method, step, max_steps):
