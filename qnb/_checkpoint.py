@@ -1,4 +1,5 @@
-"""Helpers shared by the long sweeps (:mod:`qnb.experiments`, :mod:`qnb.recovery`).
+"""Helpers shared by the long sweeps (:mod:`qnb.experiments`, :mod:`qnb.recovery`,
+:mod:`qnb.string_profiles`).
 
 A sweep computes many independent items (runs, instances) and may checkpoint
 each finished item to a directory, so that an interrupted sweep resumes
@@ -85,6 +86,25 @@ def load_npz(path):
             return {key: f[key] for key in f.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def read_record(path, task, scalars, arrays, identity):
+    """A checkpointed record with the given fields; ``None`` when missing, unreadable or when
+    its ``identity`` fields differ from the task's (another item's file).
+
+    ``scalars`` and ``arrays`` map field names to the type each is read as.
+    """
+    f = load_npz(path)
+    if f is None:
+        return None
+    try:
+        record = {key: kind(f[key][()]) for key, kind in scalars.items()}
+        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in arrays.items()}
+    except (KeyError, ValueError, TypeError):
+        return None
+    if any(record[key] != task[key] for key in identity):
+        return None
+    return record
 
 
 class Progress:

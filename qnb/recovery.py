@@ -27,11 +27,11 @@ import numpy as np
 from ._checkpoint import (
     check_checkpoint,
     check_flag,
-    load_npz,
     parameter_hash,
+    read_record,
     save_npz_atomic,
 )
-from ._validation import check_int, check_positive, check_seed
+from ._validation import check_choice, check_int, check_positive, check_seed
 from .data import gram, labels, sample_inputs
 from .experiments import TEACHERS, _check_teacher
 from .flows import empirical_flow
@@ -183,24 +183,8 @@ def _save_record(path, record):
     save_npz_atomic(path, **{key: np.array(record[key]) for key in _RECORD_FIELDS})
 
 
-def _read_record(path, task, scalars, arrays, identity):
-    """A checkpointed record with the given fields; ``None`` when missing, unreadable or when
-    its ``identity`` fields differ from the task's (another instance's file)."""
-    f = load_npz(path)
-    if f is None:
-        return None
-    try:
-        record = {key: kind(f[key][()]) for key, kind in scalars.items()}
-        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in arrays.items()}
-    except (KeyError, ValueError, TypeError):
-        return None
-    if any(record[key] != task[key] for key in identity):
-        return None
-    return record
-
-
 def _load_record(path, task):
-    return _read_record(path, task, _RECORD_FIELDS, {}, ("n", "trial", "method"))
+    return read_record(path, task, _RECORD_FIELDS, {}, ("n", "trial", "method"))
 
 
 # --- the sweep -----------------------------------------------------------------
@@ -228,10 +212,7 @@ def _check_sweep_args(d, m_star, trials, method, rng, executor, teacher, width, 
     d = check_int(d, "d")
     m_star = check_int(m_star, "m_star")
     trials = check_int(trials, "trials")
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__} {method!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    method = check_choice(method, "method", METHODS)
     seed = check_root_seed(rng)
     executor = check_executor(executor)
     teacher = _check_teacher(teacher)
@@ -557,7 +538,7 @@ def _save_threshold(path, record):
 
 
 def _load_threshold(path, task):
-    return _read_record(path, task, _THRESHOLD_FIELDS, _PROBE_FIELDS, ("trial", "method"))
+    return read_record(path, task, _THRESHOLD_FIELDS, _PROBE_FIELDS, ("trial", "method"))
 
 
 def recovery_threshold(d, m_star, trials, method="certificate", rng=None, executor=None,
