@@ -38,6 +38,7 @@ from .recovery import (
     recovery_threshold,
 )
 from .result import Result
+from .energy_paths import distance_to_path, flat_stretch, reparametrize, string_arclength, string_method
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
 __version__ = "0.1.0"
@@ -47,10 +48,12 @@ __all__ = [
     "as_rng",
     "critical_samples",
     "decay_rates",
+    "distance_to_path",
     "eigenvalue_flow",
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
+    "flat_stretch",
     "gaussian_teacher",
     "gd_loss_curves",
     "gd_step",
@@ -74,9 +77,12 @@ __all__ = [
     "recovery_bracket",
     "recovery_probability",
     "recovery_threshold",
+    "reparametrize",
     "sample_inputs",
     "short_time_eigenvalue",
     "span_condition",
+    "string_arclength",
+    "string_method",
     "teacher_spectrum",
     "weight_flow",
 ]
