@@ -25,18 +25,16 @@ resumes where it stopped; delete that folder to recompute from scratch.
 from __future__ import annotations
 
 import argparse
-import datetime
 import inspect
 import os
-import platform
 import shlex
 import sys
 import time
 
 import numpy as np
-import scipy
 
 import qnb
+from provenance import provenance
 from qnb.experiments import gd_loss_curves
 
 D = 8
@@ -75,15 +73,8 @@ def command(runs, out, only):
 
 def metadata(runs, out, only, seconds, compute_seconds, n_loaded):
     return {
-        "command": np.array(command(runs, out, only)),
+        **provenance(command(runs, out, only), seconds),
         "argv": np.array(shlex.join([sys.executable] + sys.argv)),
-        "qnb_version": np.array(qnb.__version__),
-        "numpy_version": np.array(np.__version__),
-        "scipy_version": np.array(scipy.__version__),
-        "python_version": np.array(platform.python_version()),
-        "platform": np.array(platform.platform()),
-        "created": np.array(datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")),
-        "wall_time_s": np.float64(seconds),
         "compute_time_s": np.float64(compute_seconds),
         "n_loaded_from_checkpoint": np.int64(n_loaded),
         "d": np.int64(D),

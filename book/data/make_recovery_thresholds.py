@@ -28,17 +28,15 @@ so an interrupted run resumes; ``--only`` restricts to one method.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import shlex
 import sys
 import time
 
 import numpy as np
-import scipy
 
 import qnb
+from provenance import provenance
 
 SEED_BASE = 20_200_000
 FLOW_TIME = 1e10
@@ -116,14 +114,7 @@ def main(argv=None):
         flow_time=np.float64(FLOW_TIME),
         recovery_tol=np.float64(RECOVERY_TOL),
         teacher=np.array("gaussian"),
-        command=np.array(command(args.out, args.only)),
-        qnb_version=np.array(qnb.__version__),
-        numpy_version=np.array(np.__version__),
-        scipy_version=np.array(scipy.__version__),
-        python_version=np.array(platform.python_version()),
-        platform=np.array(platform.platform()),
-        created=np.array(datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")),
-        wall_time_s=np.float64(seconds),
+        **provenance(command(args.out, args.only), seconds),
         n_loaded_from_checkpoint=np.int64(n_loaded),
     )
     print(f"wrote {path}: {seconds:.1f} s wall", file=sys.stderr)
