@@ -38,6 +38,7 @@ from .recovery import (
     recovery_threshold,
 )
 from .result import Result
+from .string_profiles import string_profiles
 from .energy_paths import distance_to_path, flat_stretch, reparametrize, string_arclength, string_method
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
@@ -83,6 +84,7 @@ __all__ = [
     "span_condition",
     "string_arclength",
     "string_method",
+    "string_profiles",
     "teacher_spectrum",
     "weight_flow",
 ]

@@ -1,0 +1,86 @@
+"""The Fig. 4 sweep: stored data regenerated, checkpoints, executors, argument checks."""
+
+import os
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import qnb
+from qnb import string_profiles
+
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data", "string_profiles.npz")
+
+
+def test_stored_fig4_data_is_reproduced():
+    """Two stored instances recomputed: one with a flat stretch (d=6, n=8), one without (d=4, n=12)."""
+    with np.load(DATA) as f:
+        stored = {key: f[key] for key in f.files}
+    assert "make_string_profiles.py" in str(stored["command"])
+    for d, n, trial in ((6, 8, 0), (4, 12, 3)):
+        i, j = list(stored["d"]).index(d), list(stored["n_values"]).index(n)
+        res = string_profiles(d, [n], trial + 1, rng=int(stored["seed"][i]), n_images=int(stored["n_images"]),
+                              executor="serial")
+        assert res.success, res.message
+        for key in ("train_loss", "population_loss", "arclength"):
+            new, old = res[key][0, trial], stored[key][i, j, trial]
+            keep = old > 1e-12 * old.max()  # round-off-level training losses on a flat stretch differ
+            assert_allclose(new[keep], old[keep], rtol=1e-5, err_msg=key)
+        for key in ("flat_start", "unique", "string_success"):
+            assert res[key][0, trial] == stored[key][i, j, trial], key
+        assert_allclose(res.flow_gap[0, trial], stored["flow_gap"][i, j, trial], rtol=1e-4, atol=1e-6)
+
+
+def test_sweep_fields_and_consistency():
+    res = string_profiles(4, [8, 10], 2, rng=5, n_images=20, executor="serial")
+    assert res.success and res.status == 0
+    assert res.train_loss.shape == res.population_loss.shape == res.arclength.shape == (2, 2, 20)
+    for key in ("nit", "flat_length", "unique", "flow_gap", "gd_distance", "seconds"):
+        assert res[key].shape == (2, 2)
+    assert_array_equal(res.n_values, [8, 10])
+    assert res.n_loaded == 0 and res.width == 4 and res.n_images == 20
+    # Each instance is the one qnb.instance_data draws, with the student start drawn next.
+    A_star, X, y, rng = qnb.instance_data(5, 10, 1, 4, 1)
+    A0 = qnb.gram(rng.standard_normal((4, 4)))
+    one = qnb.string_method(A0, A_star, X, y, 20, A_star=A_star)
+    assert_allclose(res.population_loss[1, 1], one.population_loss, rtol=1e-10)
+    assert res.unique[1, 1] == qnb.is_unique_minimizer(X, A_star).unique
+
+
+def test_checkpoint_resumes_without_recomputing(tmp_path):
+    first = string_profiles(4, [8], 2, rng=2, n_images=15, executor="serial", checkpoint=tmp_path)
+    assert len(os.listdir(tmp_path)) == 2
+    again = string_profiles(4, [8], 2, rng=2, n_images=15, executor="serial", checkpoint=tmp_path)
+    assert again.n_loaded == 2
+    for key in ("train_loss", "population_loss", "arclength", "flat_length", "flow_gap", "nit"):
+        assert_array_equal(again[key], first[key])
+    # Another parameter (the number of images) is another file, not a stale hit.
+    other = string_profiles(4, [8], 2, rng=2, n_images=16, executor="serial", checkpoint=tmp_path)
+    assert other.n_loaded == 0 and other.train_loss.shape == (1, 2, 16)
+
+
+def test_process_pool_gives_the_serial_answer():
+    serial = string_profiles(4, [9], 2, rng=8, n_images=15, executor="serial")
+    pooled = string_profiles(4, [9], 2, rng=8, n_images=15)
+    assert_allclose(pooled.population_loss, serial.population_loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"d": 0}, ValueError, "d must be >= 1"),
+        ({"n_values": []}, ValueError, "n_values must not be empty"),
+        ({"n_values": [8, 8]}, ValueError, "n_values must not repeat"),
+        ({"trials": 1.5}, TypeError, "trials must be an integer"),
+        ({"n_images": 2}, ValueError, "n_images must be >= 3"),
+        ({"rng": -1}, ValueError, "rng"),
+        ({"executor": "threads"}, ValueError, "executor"),
+        ({"teacher": "uniform"}, ValueError, "teacher"),
+        ({"flow_time": 0.0}, ValueError, "flow_time"),
+        ({"progress": 1}, TypeError, "progress"),
+    ],
+)
+def test_string_profiles_checks_arguments(kwargs, error, match):
+    args = {"d": 4, "n_values": [8], "trials": 1} | kwargs
+    with pytest.raises(error, match=match):
+        string_profiles(**args)
