@@ -4,9 +4,37 @@ Sphinx adds MathJax only to pages that contain math. Page titles with math (for
 example a chapter called "The model and the reduction to $A$") also appear in the
 navigation of every other page, where they would show as raw TeX. Load MathJax on
 every page instead; it is served locally, so this costs no network access.
+
+Sphinx 7.4 can also list an extension's inline script twice on a page (the thebe
+launcher's ``const THEBE_JS_URL = ...`` among them; fixed upstream in Sphinx 8), and
+the second copy is a JavaScript error on every page. Repeated scripts are dropped.
 """
+
+
+def _script_key(script):
+    # A script is a sphinx _JavaScript (filename, priority, attributes) or a plain filename.
+    # The two copies of a repeated inline script differ in their empty filename (None or "")
+    # and possibly in priority; their body (an attribute) is the same.
+    attributes = getattr(script, "attributes", {}) or {}
+    filename = getattr(script, "filename", script) or ""
+    return (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+
+
+def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
 
 
 def setup(app):
     app.set_html_assets_policy("always")
-    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+    # Late (priority 900): extensions add their page scripts in html-page-context too.
+    app.connect("html-page-context", _drop_repeated_scripts, priority=900)
+    return {"version": "0.2", "parallel_read_safe": True, "parallel_write_safe": True}
