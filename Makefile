@@ -1,5 +1,6 @@
 # make book   build the HTML book in _build/html (sets up .venv and the web assets itself)
-# make test   unit tests, then strict nbval on every notebook under book/
+# make test   unit tests (with the Binder environment test), strict nbval on every notebook
+#             under book/, then the book build and a headless-Chromium check of every page
 # make clean  remove _build
 
 SHELL := /bin/bash
@@ -9,6 +10,7 @@ PYTHON3 ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser-installed
 ASSETS  := _assets
 ASSETS_STAMP := $(ASSETS)/versions.json
 
@@ -27,9 +29,13 @@ book: $(STAMP) $(ASSETS_STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 	@echo "$(abspath _build/html/index.html)"
 
-test: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests
+# The browser test runs last, on the book just built; its screenshots go to
+# _build/screenshots (look at them: they are the test's artifacts).
+test: $(STAMP) $(BROWSER_STAMP)
+	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests --ignore=tests/test_browser.py
 	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
+	$(MAKE) book
+	QNB_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider tests/test_browser.py
 
 env: $(STAMP)
 
@@ -41,6 +47,12 @@ $(PY):
 $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# Debian's Chromium (CI runs as root) and Playwright to drive it; never `playwright install`.
+$(BROWSER_STAMP): tests/requirements-browser.txt | $(STAMP)
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) -m pip install --quiet -r tests/requirements-browser.txt
 	@touch $@
 
 $(ASSETS_STAMP): tools/fetch_web_assets.py tools/widgets-config.js
