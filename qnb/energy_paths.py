@@ -35,6 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_array, as_data, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
+from .flows import _congruence
+from .losses import _empirical_gradient, _population_loss, _residuals
 from .result import Result
 
 SCHEMES = ("implicit", "fixed")
@@ -224,16 +226,12 @@ class _StringDynamics:
         self.g_terms = [(np.broadcast_to(i, (p, p))[w != 0], w[w != 0], np.flatnonzero(w.ravel()))
                         for i, w in zip(index, weight)]
 
-    def residuals(self, S):
-        return np.sum((S @ self.X.T) * self.X.T, axis=1) - self.y
-
     def train_loss(self, S):
-        r = self.residuals(S)
-        return 0.5 * np.mean(r * r, axis=1)
+        r = _residuals(S, self.X, self.y)
+        return 0.5 * np.mean(r * r, axis=-1)
 
     def gradient(self, S):
-        r = self.residuals(S)
-        return (self.X.T * r[:, None, :]) @ self.X / self.X.shape[0]
+        return _empirical_gradient(S, self.X, self.y)
 
     def force(self, S):
         G = self.gradient(S)
@@ -278,14 +276,16 @@ class _StringDynamics:
         string from settling. What round-off leaves is projected away.
         """
         new = self._implicit_step(S, h)
+        w = np.linalg.eigvalsh(new)
         h = h.copy()
         for _ in range(_MAX_RETRIES):
-            bad = _outside_cone(new)
+            bad = _outside_cone(w)
             if not bad.any():
                 break
             h[bad] *= 0.25
             new[bad] = self._implicit_step(S[bad], h[bad])
-        return _psd_projection(new)
+            w[bad] = np.linalg.eigvalsh(new[bad])
+        return _psd_projection(new, w)
 
     def _implicit_step(self, S, h):
         """Two-stage Rosenbrock step (ROS2: second order, L-stable) of size ``h_i`` for image ``i``.
@@ -318,27 +318,29 @@ class _StringDynamics:
 
     def fixed_step(self, S, step):
         """One gradient-descent step on the weights, ``A <- (I - step G) A (I - step G)``, per image."""
-        M = np.eye(S.shape[1]) - step * self.gradient(S)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as status 2
-            new = M @ S @ M
-        return 0.5 * (new + np.swapaxes(new, 1, 2))
+            return _congruence(S, self.gradient(S), step)
 
 
-
-def _outside_cone(S):
-    """Images with an eigenvalue below ``-1e-12`` times their largest."""
-    w = np.linalg.eigvalsh(S)
+def _outside_cone(w):
+    """Images (given by their ascending eigenvalues ``w``) with one below ``-1e-12`` times their largest."""
     scale = np.maximum(np.abs(w).max(axis=1), 1e-300)
     return w[:, 0] < -1e-12 * scale
 
 
-def _psd_projection(S):
-    """Nearest PSD matrices in Frobenius norm (negative eigenvalues set to zero), and the largest one removed."""
-    w, V = np.linalg.eigh(S)
+def _psd_projection(S, w):
+    """Nearest PSD matrices in Frobenius norm (negative eigenvalues set to zero), and the largest one removed.
+
+    ``w`` are the ascending eigenvalues of ``S``; only images with a negative one are decomposed again.
+    """
     clipped = float(max(0.0, -w.min())) if np.all(np.isfinite(w)) else np.inf
     if clipped == 0.0:
         return S, 0.0
-    return (V * np.maximum(w, 0.0)[:, None, :]) @ np.swapaxes(V, 1, 2), clipped
+    neg = ~(w[:, 0] >= 0.0)  # NaN images too: projecting them keeps them non-finite, as reported
+    lam, V = np.linalg.eigh(S[neg])
+    S = S.copy()
+    S[neg] = (V * np.maximum(lam, 0.0)[:, None, :]) @ np.swapaxes(V, 1, 2)
+    return S, clipped
 
 
 def _operator_norm(X):
@@ -356,10 +358,15 @@ def _default_step(S, X, dyn):
     """
     lam_max = float(np.max(np.linalg.eigvalsh(S)[:, -1]))
     stable = 0.5 / (_operator_norm(X) * max(lam_max, 1e-300))
-    F, _ = dyn.force(S)
-    speed = float(np.max(np.sqrt(np.sum(F * F, axis=(1, 2)))))
-    spacing = _arclength(S)[-1] / (S.shape[0] - 1)
+    speeds, spacing = _speeds_and_spacing(dyn, S)
+    speed = float(speeds.max())
     return float(min(stable, spacing / speed)) if speed > 0 else stable
+
+
+def _speeds_and_spacing(dyn, S):
+    """``|F(A_i)|_F`` for every image, and the mean distance between neighbouring images."""
+    F, _ = dyn.force(S)
+    return np.sqrt(np.sum(F * F, axis=(1, 2))), _arclength(S)[-1] / (S.shape[0] - 1)
 
 
 # --------------------------------------------------------------------------
@@ -391,9 +398,7 @@ def _evolve(dyn, S, scheme, kappa, substeps, step):
     if scheme == "fixed":
         new = dyn.fixed_step(S, step)
     else:
-        F, _ = dyn.force(S)
-        speed = np.sqrt(np.sum(F * F, axis=(1, 2)))
-        spacing = _arclength(S)[-1] / (S.shape[0] - 1)
+        speed, spacing = _speeds_and_spacing(dyn, S)
         # Images at rest (zero loss, to round-off) get no time: their force is noise.
         moving = speed > 1e-14 * max(float(speed.max()), 1e-300)
         tau = np.where(moving, kappa * spacing / np.where(moving, speed, 1.0), 0.0)
@@ -525,8 +530,7 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
         train_loss=dyn.train_loss(S),
     )
     if A_star is not None:
-        D = S - A_star
-        res["population_loss"] = np.sum(D * D, axis=(1, 2)) + 0.5 * np.trace(D, axis1=1, axis2=2) ** 2
+        res["population_loss"] = _population_loss(S, A_star)
     res.update(nit=len(history), history=np.asarray(history), max_clip=max_clip, scheme=scheme, tol=tol)
     if scheme == "fixed":
         res["step"] = step

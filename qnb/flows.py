@@ -80,9 +80,10 @@ def gd_step(A, G, step):
 
 
 def _congruence(A, G, step):
-    M = np.eye(A.shape[0]) - step * G
+    """``(I - step G) A (I - step G)``, symmetrized; ``A`` and ``G`` may be stacks ``(..., d, d)``."""
+    M = np.eye(A.shape[-1]) - step * G
     A = M @ A @ M
-    return 0.5 * (A + A.T)
+    return 0.5 * (A + np.swapaxes(A, -1, -2))
 
 
 class _MatrixFlow:

@@ -7,7 +7,9 @@ loss ``L_n`` of eq. (2). Its Gaussian average is eq. (9),
 ``E[(x^T M x)^2] = 2 tr(M^2) + (tr M)^2`` for symmetric ``M``.
 
 The private kernels (``_residuals`` ...) skip argument checks; the flows call
-them at every step.
+them at every step. ``_residuals``, ``_empirical_gradient`` and
+``_population_loss`` also take a stack of matrices ``(..., d, d)`` (the images
+of a string) and answer for each.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from ._validation import as_data, as_symmetric
 
 
 def _residuals(A, X, y):
-    """``r_k = x_k^T A x_k - y_k``."""
+    """``r_k = x_k^T A x_k - y_k``, shape ``(..., n)``."""
     # A product and a row sum: several times faster than the equivalent einsum.
-    return np.sum((X @ A) * X, axis=1) - y
+    return np.sum((X @ A) * X, axis=-1) - y
 
 
 def _empirical_loss(A, X, y):
@@ -30,13 +32,14 @@ def _empirical_loss(A, X, y):
 
 def _empirical_gradient(A, X, y):
     r = _residuals(A, X, y)
-    G = (X.T * r) @ X / X.shape[0]
-    return 0.5 * (G + G.T)
+    G = (X.T * r[..., None, :]) @ X / X.shape[0]
+    return 0.5 * (G + np.swapaxes(G, -1, -2))
 
 
 def _population_loss(A, A_star):
     D = A - A_star
-    return float(np.sum(D * D) + 0.5 * np.trace(D) ** 2)
+    loss = np.sum(D * D, axis=(-2, -1)) + 0.5 * np.trace(D, axis1=-2, axis2=-1) ** 2
+    return float(loss) if loss.ndim == 0 else loss
 
 
 def _population_gradient(A, A_star):
