@@ -31,7 +31,7 @@ from ._checkpoint import (
     read_record,
     save_npz_atomic,
 )
-from ._validation import check_choice, check_int, check_positive, check_seed
+from ._validation import check_choice, check_int, check_positive
 from .data import gram, labels, sample_inputs
 from .experiments import TEACHERS, _check_teacher
 from .flows import empirical_flow
@@ -99,6 +99,17 @@ def nested_instance_data(seed, trial, d, m_star, teacher="gaussian"):
     return _draw_instance(seed, (trial,), d * (d + 1) // 2, d, m_star, teacher)
 
 
+def _flow_with_fallback(A0, X, y, t_eval):
+    """:func:`empirical_flow` with LSODA and, if that fails, again with BDF (the message says so)."""
+    res = empirical_flow(A0, X, y, t_eval)
+    if not res.success:
+        # LSODA can switch to its non-stiff method at late times, when the flow
+        # creeps towards a rank-deficient teacher, and blow up; BDF stays stable.
+        res = empirical_flow(A0, X, y, t_eval, method="BDF")
+        res["message"] = f"LSODA failed, BDF: {res.message}"
+    return res
+
+
 def _solve(method, X, y, A_star, W0, flow_time):
     """Decide one data set: certificate of uniqueness, or the flow from ``gram(W0)`` up to ``flow_time``.
 
@@ -115,12 +126,7 @@ def _solve(method, X, y, A_star, W0, flow_time):
             out["unique"] = bool(res.unique)
             out["certificate"] = float(res.certificate)
         else:
-            res = empirical_flow(gram(W0), X, y, [0.0, flow_time])
-            if not res.success:
-                # LSODA can switch to its non-stiff method at late times, when the flow
-                # creeps towards a rank-deficient teacher, and blow up; BDF stays stable.
-                res = empirical_flow(gram(W0), X, y, [0.0, flow_time], method="BDF")
-                res["message"] = f"LSODA failed, BDF: {res.message}"
+            res = _flow_with_fallback(gram(W0), X, y, [0.0, flow_time])
             if res.success:
                 out["final_loss"] = float(res.loss[-1])
                 out["distance"] = float(np.linalg.norm(res.A[-1] - A_star) / np.linalg.norm(A_star))

@@ -35,8 +35,8 @@ from ._validation import check_int, check_positive
 from .data import gram
 from .energy_paths import distance_to_path, flat_stretch, string_method
 from .experiments import _check_teacher
-from .flows import empirical_flow
-from .recovery import _check_n_values, instance_data
+from .losses import _population_loss
+from .recovery import _check_n_values, _flow_with_fallback, instance_data
 from .result import Result
 from .uniqueness import is_unique_minimizer
 
@@ -54,11 +54,7 @@ _ARRAYS = {"train_loss": float, "population_loss": float, "arclength": float}
 
 def _flow(A0, X, y, flow_time):
     t = np.concatenate(([0.0], np.logspace(-4, np.log10(flow_time), _FLOW_SAMPLES)))
-    res = empirical_flow(A0, X, y, t)
-    if not res.success:
-        # As in the recovery sweeps: LSODA may switch to its non-stiff method late and fail.
-        res = empirical_flow(A0, X, y, t, method="BDF")
-    return res
+    return _flow_with_fallback(A0, X, y, t)
 
 
 def _run_instance(task):
@@ -72,7 +68,6 @@ def _run_instance(task):
     flow = _flow(A0, X, y, task["flow_time"])
     certificate = is_unique_minimizer(X, A_star)
     A_inf = flow.A[-1]
-    D = A_inf - A_star
     descending = string.images[: max(flat.start, 1)]
     return {
         "n": n, "trial": task["trial"],
@@ -82,8 +77,8 @@ def _run_instance(task):
         "message": str(string.message),
         "flat_start": flat.start, "flat_count": flat.count, "flat_length": flat.length,
         "unique": bool(certificate.unique), "certificate": float(certificate.certificate),
-        "flow_gap": float(np.linalg.norm(D)),
-        "flow_population_loss": float(np.sum(D * D) + 0.5 * np.trace(D) ** 2),
+        "flow_gap": float(np.linalg.norm(A_inf - A_star)),
+        "flow_population_loss": _population_loss(A_inf, A_star),
         "flow_train_loss": float(flow.loss[-1]), "flow_success": bool(flow.success),
         "gd_distance": float(distance_to_path(descending, flow.A).max()),
         "seconds": time.perf_counter() - start,
