@@ -30,11 +30,14 @@ matrices):
 * if ``K`` contains a positive definite ``C`` (or the ``S`` map has a
   kernel), ``F`` contains another point, which is constructed and returned.
 
-For data in general position exactly one of the two holds. Both are checked
-by maximizing the smallest eigenvalue over the unit sphere of the subspace (a
-small semidefinite program that always has interior points, solved with
-Clarabel), and a claim is made only when an exactly computed smallest
-eigenvalue is positive, so each verdict carries its own certificate.
+For data in general position exactly one of the two holds. Each is checked
+by maximizing the smallest eigenvalue over the unit Frobenius ball of the
+subspace (a small semidefinite program that always has interior points,
+solved with Clarabel), and a claim is made only when an exactly computed
+smallest eigenvalue is positive, so each verdict carries its own certificate.
+The two maxima are the signed margin reported as ``certificate``: a number
+with one value per instance, whatever the solver's path to it, unlike the
+witness, which is one point of a convex set and is not unique.
 """
 
 from __future__ import annotations
@@ -145,65 +148,59 @@ class _SymBasis:
 
 
 def _max_min_eigenvalue(Q, basis):
-    """Largest smallest eigenvalue over unit-norm matrices in the span of the columns of ``Q``.
+    """Largest smallest eigenvalue over the unit Frobenius ball of a subspace of symmetric matrices.
 
-    ``Q`` holds an orthonormal basis of a subspace of symmetric matrices in
-    the coordinates of ``basis``. The small semidefinite program
-    ``max t  s.t.  mat(Q c) - t I >= 0,  |c_j| <= 1`` is solved with Clarabel's
-    interior-point method; it is strictly feasible (``c = 0, t = -1``) whatever
+    ``Q`` holds an orthonormal basis of the subspace in the coordinates of
+    ``basis`` (in which the Frobenius product is Euclidean), so the program is
+    ``max t  s.t.  mat(Q c) - t I >= 0,  ||c|| <= 1``, solved with Clarabel's
+    interior-point method. It is strictly feasible (``c = 0, t = -1``) whatever
     the data, which is what makes it well posed, unlike a program over the
-    minimizers of the loss, whose feasible set may be a single point. The
-    returned value is the exact smallest eigenvalue of the normalised matrix
-    the solver found: a lower bound of the maximum, and a certificate of
-    positive definiteness when positive.
+    minimizers of the loss, whose feasible set may be a single point.
 
-    When the maximum is 0 (no positive definite matrix in the span) the
-    multiplier ``Y`` of the matrix inequality is a positive semidefinite,
-    unit-trace matrix orthogonal to the span, since the box multipliers vanish;
-    the interior-point method returns one of maximal rank. It is returned
-    too, as the candidate from which the other side of the alternative is
-    certified.
+    Its optimal value is unique (the maximum of a concave function over a
+    ball) even where the maximizer is not, and it is positive exactly when
+    the subspace contains a positive definite matrix; then the maximizer has
+    unit norm, since the smallest eigenvalue is positively homogeneous. The
+    returned value is the exact smallest eigenvalue of the solver's matrix
+    rescaled to unit norm: a feasible point, so a lower bound of the maximum,
+    within the solver's tolerance (about 1e-8) of it, and a certificate of
+    positive definiteness when positive.
 
     Returns
     -------
     value : float
-        ``-inf`` for the zero subspace.
+        ``-inf`` for the zero subspace or a zero solution.
     M : ndarray or None
         The unit-norm matrix achieving ``value``.
-    Y : ndarray
-        The multiplier of the matrix inequality (the identity over ``s`` for
-        the zero subspace).
     iterations : int
     """
     q = Q.shape[1]
     if q == 0:
-        return -np.inf, None, np.eye(basis.s) / basis.s, 0
+        return -np.inf, None, 0
     # Clarabel's PSD triangle: upper triangle, column by column, off-diagonals times sqrt(2).
     order = np.lexsort((basis.rows, basis.cols))
-    identity = basis.vec(np.eye(basis.s))[order]
-    A = np.zeros((order.size + 2 * q, q + 1))
-    A[: order.size, :q] = -Q[order]
-    A[: order.size, q] = identity
-    A[order.size:order.size + q, :q] = np.eye(q)
-    A[order.size + q:, :q] = -np.eye(q)
-    b = np.concatenate([np.zeros(order.size), np.ones(2 * q)])
+    p = order.size
+    A = np.zeros((p + 1 + q, q + 1))
+    A[:p, :q] = -Q[order]
+    A[:p, q] = basis.vec(np.eye(basis.s))[order]
+    # Second-order cone (1, c): s = b - A x = (1, c).
+    A[p + 1:, :q] = -np.eye(q)
+    b = np.zeros(p + 1 + q)
+    b[p] = 1.0
     cost = np.zeros(q + 1)
     cost[q] = -1.0
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     solver = clarabel.DefaultSolver(sparse.csc_matrix((q + 1, q + 1)), cost, sparse.csc_matrix(A), b,
-                                    [clarabel.PSDTriangleConeT(basis.s), clarabel.NonnegativeConeT(2 * q)],
+                                    [clarabel.PSDTriangleConeT(basis.s), clarabel.SecondOrderConeT(q + 1)],
                                     settings)
     solution = solver.solve()
-    y = np.zeros(order.size)
-    y[order] = np.asarray(solution.z)[: order.size]
-    Y = basis.mat(y)
     c = np.asarray(solution.x)[:q]
     norm = np.linalg.norm(c)
     if not np.isfinite(norm) or norm == 0:
-        return -np.inf, None, Y, int(solution.iterations)
+        return -np.inf, None, int(solution.iterations)
     M = basis.mat(Q @ (c / norm))
-    return float(np.linalg.eigvalsh(M)[0]), M, Y, int(solution.iterations)
+    return float(np.linalg.eigvalsh(M)[0]), M, int(solution.iterations)
 
 
 # --- the decision -------------------------------------------------------------------
@@ -267,11 +264,20 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
 
     * ``unique=True`` comes with a dual certificate ``Z = sum_k v_k x_k x_k^T``,
       positive semidefinite with ``Z A* = 0`` and positive definite on the
-      null space of ``A*``; ``certificate`` is its smallest eigenvalue there
-      (Frobenius-normalised), a positive number;
+      null space of ``A*``; ``certificate`` is the largest smallest eigenvalue
+      of such a ``Z`` restricted to that null space, over Frobenius-unit
+      restrictions: a positive number;
     * ``unique=False`` comes with ``witness``, another positive semidefinite
-      matrix that fits the data, and ``certificate <= 0`` (minus the
-      normalised smallest eigenvalue of the direction used to build it).
+      matrix that fits the data, and ``certificate < 0``: minus the largest
+      smallest eigenvalue of a Frobenius-unit null-space block ``C`` of a
+      direction that keeps the data fitted (``0`` when the data do not even
+      determine ``A`` within the range of ``A*``).
+
+    Both margins are optimal values of convex programs, so they are unique;
+    the value returned is the exact smallest eigenvalue of the solver's
+    (feasible) point, hence a lower bound on the margin's magnitude and
+    within about 1e-8 of it. The witness is not unique (any point of the
+    segment from ``A*`` to it fits too): use it as a proof, not as a number.
 
     Parameters
     ----------
@@ -353,19 +359,17 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
     else:
         Q_V, dim_V = np.eye(basis.rows.size), 0
     Q_K, Q_V = Q_V[:, dim_V:], Q_V[:, :dim_V]
-    start = basis.vec(np.eye(s)) / np.sqrt(s)
 
-    # 3. One small semidefinite program settles both sides: a positive definite matrix in V
-    #    (uniqueness), or else its multiplier, projected on K, is a positive definite C.
-    value_V, _, Y, nit = _max_min_eigenvalue(Q_V, basis)
-    C = basis.mat(Q_K @ (Q_K.T @ basis.vec(Y))) if Q_K.shape[1] else None
-    value_K = -np.inf
-    if C is not None and np.linalg.norm(C) > 0:
-        C = C / np.linalg.norm(C)
-        value_K = float(np.linalg.eigvalsh(C)[0])
+    # 3. Two small semidefinite programs, one per side of the alternative: the best
+    #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
+    #    positive, in K (a direction to another minimizer). Each optimum is unique,
+    #    so the reported margin does not depend on where the solver stops.
+    value_V, _, nit = _max_min_eigenvalue(Q_V, basis)
     if value_V > 0:
         return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
                        nit=nit)
+    value_K, C, nit_K = _max_min_eigenvalue(Q_K, basis)
+    nit += nit_K
     if value_K > 0:
         H = _alternative_minimizer(lam, U1, U0, Wn, np.zeros((r, r)), C, M1, scale=lam[-1])
         return verdict(False, -value_K, "a direction with positive definite null-space block keeps the data fitted",

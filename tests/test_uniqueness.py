@@ -137,3 +137,44 @@ def test_agrees_with_a_generic_conic_solver():
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- the certificate is a number of the instance, not of the solver's path ---------------
+
+@pytest.mark.parametrize("n", [9, 11, 13, 17, 21])
+def test_certificate_is_invariant_under_relabelling_and_rotation(n):
+    """The margin is the optimum of a convex program, so it must not depend on the order of
+    the inputs or on the basis: permuting rows and rotating (X, A*) -> (X Q, Q^T A* Q) give
+    the same value to the solver's tolerance (an interior-point multiplier would not)."""
+    X, A_star = instance(8, 1, n, seed=3)
+    base = is_unique_minimizer(X, A_star)
+    rng = np.random.default_rng(4)
+    Q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
+    permuted = is_unique_minimizer(X[rng.permutation(n)], A_star)
+    rotated = is_unique_minimizer(X @ Q, Q.T @ A_star @ Q)
+    for res in (permuted, rotated):
+        assert res.success and res.unique == base.unique
+        assert_allclose(res.certificate, base.certificate, rtol=0, atol=1e-6)
+    assert (base.certificate > 0) == base.unique
+
+
+def test_certificate_matches_a_tighter_solve():
+    """The returned value is the smallest eigenvalue of a feasible unit-norm point, so it is a
+    lower bound of the margin; cvxpy's independent solve of the same maximum agrees."""
+    cp = pytest.importorskip("cvxpy")
+    X, A_star = instance(6, 1, 8, seed=5)
+    res = is_unique_minimizer(X, A_star)
+    assert not res.unique and res.certificate < 0
+    # Independent margin: max lambda_min(C) over unit-norm null-space blocks C of directions
+    # H = [[S, B], [B^T, C]] (basis of A*'s range and null space) with x_k^T H x_k = 0.
+    lam, U = np.linalg.eigh(A_star)
+    U1, U0 = U[:, lam > 1e-9 * lam[-1]], U[:, lam <= 1e-9 * lam[-1]]
+    r, s = U1.shape[1], U0.shape[1]
+    S, B, C = cp.Variable((r, r), symmetric=True), cp.Variable((r, s)), cp.Variable((s, s), symmetric=True)
+    t = cp.Variable()
+    Z, W = X @ U1, X @ U0
+    fits = [Z[k] @ S @ Z[k] + 2 * Z[k] @ B @ W[k] + W[k] @ C @ W[k] == 0 for k in range(X.shape[0])]
+    problem = cp.Problem(cp.Maximize(t), fits + [C - t * np.eye(s) >> 0, cp.norm(C, "fro") <= 1])
+    problem.solve(solver=cp.CLARABEL)
+    assert problem.status == "optimal"
+    assert_allclose(-res.certificate, t.value, rtol=0, atol=1e-6)
