@@ -1,11 +1,13 @@
 """Repeated gradient-flow runs: stored data regenerate, checkpoints resume, arguments are checked."""
 
+import inspect
 import os
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+import qnb
 import qnb.experiments
 from qnb.experiments import gd_loss_curves, log_mean
 
@@ -22,16 +24,29 @@ def load(name):
         return {k: f[k] for k in f.files}
 
 
+# Tolerance for regenerated curves, derived from the integrator's tolerance. LSODA keeps the
+# local error of each entry of A near rtol |A_ij| (+ atol, negligible here), and the flow is
+# contracting, so two solutions of the same problem that round differently (another machine's
+# BLAS takes other steps) differ by |dA| <~ c rtol ||A|| with c of order one. A loss is
+# quadratic in D = A - A*: E >= ||D||^2 and |dE| <= ||grad E|| |dA| <= c' sqrt(E) |dA|, so
+#     |dE| / E  <~  K rtol ||A|| / sqrt(E)  ~  K rtol sqrt(E(0) / E(t)),
+# using sqrt(E(0)) ~ ||A(0) - A*|| ~ ||A|| for the scale. K collects c, c' (which grow with d
+# and with the inputs' norms) and the step count's effect on the global error; K = 20 is ten
+# times the largest value measured between two OpenBLAS kernels on all stored panels (1.8).
+RTOL_FLOW = inspect.signature(qnb.empirical_flow).parameters["rtol"].default
+K_GLOBAL = 20.0
+
+
 def assert_rows_reproduced(stored, fresh):
-    # Late values of the fast-converging runs sit at the round-off floor of
-    # the integrator (~1e-30 while the start is ~10): they are not meant to be
-    # reproducible across machines or BLAS builds, so compare only where the
-    # stored loss is above 1e-20 times its value at t = 0. (On the machine that
-    # made the files the whole rows, floor included, regenerate bit for bit.)
+    """Each row matches to K rtol sqrt(E(0)/E(t)) where that is below 10 %; below that level
+    (the value is not determined by the computation) both rows must be there too."""
     for s, f in zip(stored, fresh):
-        keep = s > 1e-20 * s[0]
-        assert keep[:10].all()
-        assert_allclose(f[keep], s[keep], rtol=1e-7, atol=1e-300)
+        rel_tol = K_GLOBAL * RTOL_FLOW * np.sqrt(s[0] / np.maximum(s, 1e-300))
+        resolved = rel_tol < 0.1
+        assert resolved[:10].all()
+        np.testing.assert_array_less(np.abs(f[resolved] - s[resolved]), rel_tol[resolved] * s[resolved])
+        floor = s[0] * (K_GLOBAL * RTOL_FLOW / 0.1) ** 2
+        assert np.all(f[~resolved] <= 2 * floor)
 
 
 # --- stored files: a slice regenerates ----------------------------------------
