@@ -16,7 +16,7 @@ from .flows import (
     population_weight_flow,
     weight_flow,
 )
-from .experiments import gd_loss_curves, log_mean
+from .experiments import curves_agree, gd_loss_curves, log_mean
 from .losses import empirical_gradient, empirical_loss, population_gradient, population_loss
 from .population import (
     decay_rates,
@@ -66,6 +66,7 @@ __all__ = [
     "late_eigenvalue",
     "late_loss",
     "log_mean",
+    "curves_agree",
     "nested_instance_data",
     "orthonormal_teacher",
     "paper_exponential_loss",
