@@ -204,8 +204,20 @@ def test_stored_thresholds_regenerate(stored, method, d, m_star, trials):
     res = recovery_threshold(d, m_star, trials, method=method, rng=int(stored["seed"][i]),
                              flow_time=float(stored["flow_time"]),
                              recovery_tol=float(stored["recovery_tol"]))
+    # Thresholds are integers, compared exactly: each is fixed by two verdicts (unique at n_u,
+    # not at n_u - 1). A certificate verdict is fixed by the computation when its margin is far
+    # above the solver's accuracy (~1e-8): checked below at 1e-6, so another machine's round-off
+    # cannot move these integers. (A flow verdict is fixed when the end point's distance is far
+    # from recovery_tol; the flow rows are few and were stable between two OpenBLAS kernels.)
     assert_array_equal(res.n_threshold, stored["n_threshold"][i, :trials])
     assert_array_equal(res.n_probes, stored["n_probes"][i, :trials])
+    if method == "certificate":
+        for trial, n_u in enumerate(res.n_threshold):
+            A_star, X, _, _ = qnb.nested_instance_data(int(stored["seed"][i]), trial, d, m_star)
+            above, below = is_unique_minimizer(X[:n_u], A_star), is_unique_minimizer(X[:n_u - 1], A_star)
+            assert above.unique and above.certificate > 1e-6
+            assert not below.unique and below.witness_residual < 1e-9
+            assert below.certificate < -1e-6 or below.certificate == 0.0  # 0: exact rank deficiency
 
 
 def test_stored_file_is_complete(stored):
