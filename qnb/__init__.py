@@ -2,8 +2,9 @@
 
 The student ``f(x) = (1/m) sum_j (w_j . x)^2`` depends on its weights only
 through ``A = W^T W / m``; the functions here build teachers and data, evaluate
-the empirical and population losses of ``A`` and solve the gradient flows on
-the weights and on ``A``. Equation numbers refer to Sarao Mannelli,
+the empirical and population losses of ``A`` (:class:`EmpiricalLoss`,
+:class:`PopulationLoss`) and solve the gradient flows on the weights and on
+``A``. Equation numbers refer to Sarao Mannelli,
 Vanden-Eijnden and Zdeborová (NeurIPS 2020).
 """
 
@@ -17,7 +18,14 @@ from .flows import (
     weight_flow,
 )
 from .experiments import curves_agree, gd_loss_curves, log_mean
-from .losses import empirical_gradient, empirical_loss, population_gradient, population_loss
+from .losses import (
+    EmpiricalLoss,
+    PopulationLoss,
+    empirical_gradient,
+    empirical_loss,
+    population_gradient,
+    population_loss,
+)
 from .population import (
     decay_rates,
     eigenvalue_flow,
@@ -45,6 +53,8 @@ from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 __version__ = "0.1.0"
 
 __all__ = [
+    "EmpiricalLoss",
+    "PopulationLoss",
     "Result",
     "as_rng",
     "critical_samples",

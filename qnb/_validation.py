@@ -119,6 +119,21 @@ def as_symmetric(value, name, d=None):
     return 0.5 * (arr + arr.T)
 
 
+def as_matrix_stack(value, name, d):
+    """Convert to a float array of shape ``(..., d, d)``: one matrix or a stack of them.
+
+    Cheap enough for every call of a loss: neither symmetry nor finiteness is
+    checked (a diverged flow passes non-finite states and reports them).
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+    if arr.ndim < 2 or arr.shape[-2:] != (d, d):
+        raise ValueError(f"{name} must have shape ({d}, {d}) or (..., {d}, {d}), got {arr.shape}")
+    return arr
+
+
 def as_psd(value, name, d=None):
     """Convert to a symmetric positive semidefinite ``(d, d)`` matrix."""
     arr = as_symmetric(value, name, d)

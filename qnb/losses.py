@@ -1,4 +1,4 @@
-"""The two losses of the matrix ``A`` and their gradients.
+"""The two losses of the matrix ``A``, each one object with its value, gradient and Hessian.
 
 With ``X_k = x_k x_k^T`` the empirical loss, eq. (6) of Sarao Mannelli et al.,
 is ``E_n(A) = (1/2n) sum_k tr(X_k (A - A*))^2``; it is twice the weight-space
@@ -6,45 +6,151 @@ loss ``L_n`` of eq. (2). Its Gaussian average is eq. (9),
 ``E(A) = tr((A - A*)^2) + (tr(A - A*))^2 / 2``, by the fourth-moment identity
 ``E[(x^T M x)^2] = 2 tr(M^2) + (tr M)^2`` for symmetric ``M``.
 
-The private kernels (``_residuals`` ...) skip argument checks; the flows call
-them at every step. ``_residuals``, ``_empirical_gradient`` and
-``_population_loss`` also take a stack of matrices ``(..., d, d)`` (the images
-of a string) and answer for each.
+:class:`EmpiricalLoss` and :class:`PopulationLoss` hold what a solver needs,
+in the manner of SciPy's ``ScalarFunction``: ``value``, ``gradient`` and
+``hessian_action``, the derivative ``dG[H]`` of the gradient along ``H``.
+Both losses are quadratic in ``A``, so ``dG`` does not depend on ``A``: the
+flows build their Jacobians from it once per problem. Every method takes one
+matrix ``(d, d)`` or a stack ``(..., d, d)`` (the images of a string) and
+answers for each; it checks shapes only, so the flows can call it at every
+step. The functions :func:`empirical_loss` ... check their arguments fully.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_data, as_symmetric
+from ._validation import as_data, as_matrix_stack, as_symmetric
 
 
-def _residuals(A, X, y):
-    """``r_k = x_k^T A x_k - y_k``, shape ``(..., n)``."""
-    # A product and a row sum: several times faster than the equivalent einsum.
-    return np.sum((X @ A) * X, axis=-1) - y
+def _scalar_or_stack(values):
+    """A plain float for one matrix, an array for a stack."""
+    return float(values) if values.ndim == 0 else values
 
 
-def _empirical_loss(A, X, y):
-    r = _residuals(A, X, y)
-    return 0.5 * float(r @ r) / X.shape[0]
+class EmpiricalLoss:
+    """Empirical loss ``E_n(A) = (1/2n) sum_k (x_k^T A x_k - y_k)^2``, eq. (6), of one data set.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one per row.
+    y : array_like, shape (n,)
+        Labels, ``y_k = x_k^T A* x_k`` for a teacher ``A*``.
+
+    Attributes
+    ----------
+    X, y : ndarray
+        The checked data.
+    n, d : int
+        Number of samples and input dimension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = EmpiricalLoss(np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([0.0, 0.0]))
+    >>> loss.value(np.eye(2))
+    4.25
+    >>> loss.gradient(np.stack([np.eye(2), np.zeros((2, 2))]))[:, 1, 1]
+    array([8., 0.])
+    >>> loss.hessian_action(np.diag([0.0, 1.0]))
+    array([[0., 0.],
+           [0., 8.]])
+    """
+
+    def __init__(self, X, y):
+        self.X, self.y = as_data(X, y)
+        self.n, self.d = self.X.shape
+
+    def residuals(self, A):
+        """``r_k = x_k^T A x_k - y_k``, shape ``(..., n)``."""
+        A = as_matrix_stack(A, "A", self.d)
+        # A product and a row sum: several times faster than the equivalent einsum.
+        return np.sum((self.X @ A) * self.X, axis=-1) - self.y
+
+    def value(self, A):
+        """``E_n(A)``: a float for one matrix, shape ``(...)`` for a stack."""
+        r = self.residuals(A)
+        return _scalar_or_stack(0.5 * (r[..., None, :] @ r[..., :, None])[..., 0, 0] / self.n)
+
+    def gradient(self, A):
+        """``G = (1/n) sum_k r_k x_k x_k^T``: ``E_n(A + H) = E_n(A) + tr(G H) + O(|H|^2)``."""
+        r = self.residuals(A)
+        G = (self.X.T * r[..., None, :]) @ self.X / self.n
+        return 0.5 * (G + np.swapaxes(G, -1, -2))
+
+    def hessian_action(self, H):
+        """``dG[H] = (1/n) sum_k (x_k^T H x_k) x_k x_k^T``, the same at every ``A``."""
+        H = as_matrix_stack(H, "H", self.d)
+        flat = H.reshape(-1, self.d, self.d)
+        s = np.einsum("ki,qij,kj->qk", self.X, flat, self.X)
+        return (np.einsum("qk,ki,kj->qij", s, self.X, self.X) / self.n).reshape(H.shape)
+
+    def hessian_norm(self):
+        """Largest eigenvalue of ``H -> dG[H]`` on symmetric matrices (Frobenius product).
+
+        With ``Phi H = (x_k^T H x_k)_k`` the map is ``Phi^T Phi / n``, whose
+        nonzero eigenvalues are those of ``Phi Phi^T / n``, the ``n x n``
+        matrix ``(x_k . x_l)^2 / n``.
+        """
+        K = (self.X @ self.X.T) ** 2 / self.n
+        return float(np.linalg.eigvalsh(K)[-1])
 
 
-def _empirical_gradient(A, X, y):
-    r = _residuals(A, X, y)
-    G = (X.T * r[..., None, :]) @ X / X.shape[0]
-    return 0.5 * (G + np.swapaxes(G, -1, -2))
+class PopulationLoss:
+    """Population loss ``E(A) = tr((A - A*)^2) + (tr(A - A*))^2 / 2``, eq. (9), of one teacher.
 
+    The average of :class:`EmpiricalLoss` over Gaussian inputs.
 
-def _population_loss(A, A_star):
-    D = A - A_star
-    loss = np.sum(D * D, axis=(-2, -1)) + 0.5 * np.trace(D, axis1=-2, axis2=-1) ** 2
-    return float(loss) if loss.ndim == 0 else loss
+    Parameters
+    ----------
+    A_star : array_like, shape (d, d)
+        Symmetric teacher matrix.
 
+    Attributes
+    ----------
+    A_star : ndarray
+        The checked teacher.
+    d : int
+        Input dimension.
 
-def _population_gradient(A, A_star):
-    D = A - A_star
-    return 2.0 * D + np.trace(D) * np.eye(A.shape[0])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = PopulationLoss(np.zeros((2, 2)))
+    >>> loss.value(np.stack([np.eye(2), 2 * np.eye(2)]))
+    array([ 4., 16.])
+    >>> loss.gradient(np.eye(2))
+    array([[4., 0.],
+           [0., 4.]])
+    >>> loss.hessian_action(np.eye(2))
+    array([[4., 0.],
+           [0., 4.]])
+    """
+
+    def __init__(self, A_star):
+        self.A_star = as_symmetric(A_star, "A_star")
+        self.d = self.A_star.shape[0]
+
+    def value(self, A):
+        """``E(A)``: a float for one matrix, shape ``(...)`` for a stack."""
+        D = as_matrix_stack(A, "A", self.d) - self.A_star
+        trace = np.trace(D, axis1=-2, axis2=-1)
+        return _scalar_or_stack(np.sum(D * D, axis=(-2, -1)) + 0.5 * trace**2)
+
+    def gradient(self, A):
+        """``G = 2 (A - A*) + tr(A - A*) I``."""
+        D = as_matrix_stack(A, "A", self.d) - self.A_star
+        return 2.0 * D + np.trace(D, axis1=-2, axis2=-1)[..., None, None] * np.eye(self.d)
+
+    def hessian_action(self, H):
+        """``dG[H] = 2 H + tr(H) I``, the same at every ``A``."""
+        H = as_matrix_stack(H, "H", self.d)
+        return 2.0 * H + np.trace(H, axis1=-2, axis2=-1)[..., None, None] * np.eye(self.d)
+
+    def hessian_norm(self):
+        """Largest eigenvalue of ``H -> 2 H + tr(H) I``: ``d + 2``, along ``H = I``."""
+        return self.d + 2.0
 
 
 def empirical_loss(A, X, y):
@@ -64,6 +170,10 @@ def empirical_loss(A, X, y):
     float
         ``E_n(A)``; the weight-space loss (2) is half of it.
 
+    See Also
+    --------
+    EmpiricalLoss : the same loss as an object, for stacks and repeated calls.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,9 +181,8 @@ def empirical_loss(A, X, y):
     >>> empirical_loss(np.eye(2), X, np.array([0.0, 0.0]))
     4.25
     """
-    X, y = as_data(X, y)
-    A = as_symmetric(A, "A", X.shape[1])
-    return _empirical_loss(A, X, y)
+    loss = EmpiricalLoss(X, y)
+    return loss.value(as_symmetric(A, "A", loss.d))
 
 
 def empirical_gradient(A, X, y):
@@ -101,9 +210,8 @@ def empirical_gradient(A, X, y):
     array([[1., 0.],
            [0., 0.]])
     """
-    X, y = as_data(X, y)
-    A = as_symmetric(A, "A", X.shape[1])
-    return _empirical_gradient(A, X, y)
+    loss = EmpiricalLoss(X, y)
+    return loss.gradient(as_symmetric(A, "A", loss.d))
 
 
 def population_loss(A, A_star):
@@ -121,15 +229,18 @@ def population_loss(A, A_star):
     -------
     float
 
+    See Also
+    --------
+    PopulationLoss : the same loss as an object, for stacks and repeated calls.
+
     Examples
     --------
     >>> import numpy as np
     >>> population_loss(np.eye(3), np.zeros((3, 3)))
     7.5
     """
-    A_star = as_symmetric(A_star, "A_star")
-    A = as_symmetric(A, "A", A_star.shape[0])
-    return _population_loss(A, A_star)
+    loss = PopulationLoss(A_star)
+    return loss.value(as_symmetric(A, "A", loss.d))
 
 
 def population_gradient(A, A_star):
@@ -151,6 +262,33 @@ def population_gradient(A, A_star):
     array([[4., 0.],
            [0., 4.]])
     """
-    A_star = as_symmetric(A_star, "A_star")
-    A = as_symmetric(A, "A", A_star.shape[0])
-    return _population_gradient(A, A_star)
+    loss = PopulationLoss(A_star)
+    return loss.gradient(as_symmetric(A, "A", loss.d))
+
+
+# The kernels the flows and the string method still call, until they take the loss objects.
+
+def _residuals(A, X, y):
+    """``r_k = x_k^T A x_k - y_k``, shape ``(..., n)``."""
+    return np.sum((X @ A) * X, axis=-1) - y
+
+
+def _empirical_loss(A, X, y):
+    r = _residuals(A, X, y)
+    return 0.5 * float(r @ r) / X.shape[0]
+
+
+def _empirical_gradient(A, X, y):
+    r = _residuals(A, X, y)
+    G = (X.T * r[..., None, :]) @ X / X.shape[0]
+    return 0.5 * (G + np.swapaxes(G, -1, -2))
+
+
+def _population_gradient(A, A_star):
+    D = A - A_star
+    return 2.0 * D + np.trace(D) * np.eye(A.shape[0])
+
+
+def _population_loss(A, A_star):
+    """``E(A)`` without the check of ``A``; kept for ``string_profiles`` (use :class:`PopulationLoss`)."""
+    return PopulationLoss(A_star).value(A)

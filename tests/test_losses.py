@@ -103,3 +103,101 @@ def test_bad_arguments_name_the_argument(instance):
         qnb.population_loss(A, np.ones((5, 4)))
     with pytest.raises(ValueError, match="A must have shape"):
         qnb.population_gradient(np.eye(3), A_star)
+
+
+# --- the loss objects -------------------------------------------------------------
+
+def loss_objects(instance):
+    A, A_star, X, y, rng = instance
+    return {"empirical": qnb.EmpiricalLoss(X, y), "population": qnb.PopulationLoss(A_star)}
+
+
+def test_loss_objects_are_what_the_functions_return(instance):
+    A, A_star, X, y, _ = instance
+    losses = loss_objects(instance)
+    assert losses["empirical"].value(A) == qnb.empirical_loss(A, X, y)
+    assert_allclose(losses["empirical"].gradient(A), qnb.empirical_gradient(A, X, y), rtol=0, atol=0)
+    assert losses["population"].value(A) == qnb.population_loss(A, A_star)
+    assert_allclose(losses["population"].gradient(A), qnb.population_gradient(A, A_star), rtol=0, atol=0)
+    assert isinstance(losses["empirical"].value(A), float)
+    assert (losses["empirical"].n, losses["empirical"].d, losses["population"].d) == (17, 5, 5)
+
+
+@pytest.mark.parametrize("which", ["empirical", "population"])
+def test_loss_objects_against_finite_differences(instance, which):
+    """Both losses are quadratic: central differences of the value and of the gradient are exact
+    up to round-off, and the second-order expansion is an identity."""
+    A, _, _, _, rng = instance
+    loss = loss_objects(instance)[which]
+    eps = 1e-4
+    for _ in range(5):
+        H = random_symmetric(A.shape[0], rng)
+        fd_value = (loss.value(A + eps * H) - loss.value(A - eps * H)) / (2 * eps)
+        assert_allclose(fd_value, np.sum(loss.gradient(A) * H), rtol=1e-8)
+        fd_gradient = (loss.gradient(A + eps * H) - loss.gradient(A - eps * H)) / (2 * eps)
+        dG = loss.hessian_action(H)
+        assert_allclose(fd_gradient, dG, rtol=1e-7, atol=1e-7 * np.abs(dG).max())
+        expansion = loss.value(A) + np.sum(loss.gradient(A) * H) + 0.5 * np.sum(H * dG)
+        assert_allclose(loss.value(A + H), expansion, rtol=1e-10)
+
+
+@pytest.mark.parametrize("which", ["empirical", "population"])
+def test_loss_objects_answer_for_each_matrix_of_a_stack(instance, which):
+    A, _, _, _, rng = instance
+    loss = loss_objects(instance)[which]
+    d = A.shape[0]
+    stack = np.array([[qnb.gram(rng.standard_normal((3, d))) for _ in range(3)] for _ in range(2)])
+    values, gradients, actions = loss.value(stack), loss.gradient(stack), loss.hessian_action(stack)
+    assert values.shape == (2, 3) and gradients.shape == actions.shape == (2, 3, d, d)
+    for i, j in np.ndindex(2, 3):
+        assert_allclose(values[i, j], loss.value(stack[i, j]), rtol=1e-14)
+        assert_allclose(gradients[i, j], loss.gradient(stack[i, j]), rtol=1e-14, atol=1e-14)
+        assert_allclose(actions[i, j], loss.hessian_action(stack[i, j]), rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("which", ["empirical", "population"])
+def test_hessian_norm_is_the_largest_eigenvalue_of_the_hessian(instance, which):
+    A, _, _, _, _ = instance
+    loss = loss_objects(instance)[which]
+    d = A.shape[0]
+    # An orthonormal basis of the symmetric matrices (Frobenius product): E_aa, (E_ab + E_ba)/sqrt(2).
+    basis = []
+    for a, b in zip(*np.triu_indices(d)):
+        E = np.zeros((d, d))
+        E[a, b] = E[b, a] = 1.0 if a == b else 1 / np.sqrt(2)
+        basis.append(E)
+    basis = np.array(basis)
+    hessian = np.einsum("pij,qij->pq", basis, loss.hessian_action(basis))
+    assert_allclose(hessian, hessian.T, atol=1e-12 * np.abs(hessian).max())
+    assert_allclose(loss.hessian_norm(), np.linalg.eigvalsh(hessian)[-1], rtol=1e-12)
+
+
+def test_population_loss_object_closed_forms():
+    loss = qnb.PopulationLoss(np.zeros((3, 3)))
+    assert loss.value(np.eye(3)) == 7.5
+    assert_allclose(loss.hessian_action(np.eye(3)), 5 * np.eye(3))  # 2 I + tr(I) I
+    assert loss.hessian_norm() == 5.0
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda X, y, A_star: qnb.EmpiricalLoss(X, y[:-1]), ValueError, "y must have one label per row"),
+        (lambda X, y, A_star: qnb.EmpiricalLoss("data", y), TypeError, "X must be a numeric array"),
+        (lambda X, y, A_star: qnb.EmpiricalLoss(X[:, :, None], y), ValueError, "X must be 2-dimensional"),
+        (lambda X, y, A_star: qnb.PopulationLoss(np.ones((5, 4))), ValueError, "A_star must be square"),
+        (lambda X, y, A_star: qnb.PopulationLoss(np.triu(np.ones((3, 3)))), ValueError,
+         "A_star must be symmetric"),
+        (lambda X, y, A_star: qnb.EmpiricalLoss(X, y).value(np.eye(4)), ValueError,
+         r"A must have shape \(5, 5\) or \(\.\.\., 5, 5\)"),
+        (lambda X, y, A_star: qnb.EmpiricalLoss(X, y).gradient("A"), TypeError, "A must be a numeric array"),
+        (lambda X, y, A_star: qnb.EmpiricalLoss(X, y).hessian_action(np.ones(5)), ValueError, "H must have shape"),
+        (lambda X, y, A_star: qnb.PopulationLoss(A_star).gradient(np.ones((2, 4, 4))), ValueError,
+         "A must have shape"),
+        (lambda X, y, A_star: qnb.PopulationLoss(A_star).hessian_action([[1.0]]), ValueError, "H must have shape"),
+    ],
+)
+def test_loss_objects_check_their_arguments(instance, call, error, message):
+    _, A_star, X, y, _ = instance
+    with pytest.raises(error, match=message):
+        call(X, y, A_star)
