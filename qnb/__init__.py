@@ -47,7 +47,14 @@ from .recovery import (
 )
 from .result import Result
 from .string_profiles import string_profiles
-from .energy_paths import distance_to_path, flat_stretch, reparametrize, string_arclength, string_method
+from .energy_paths import (
+    StringDynamics,
+    distance_to_path,
+    flat_stretch,
+    reparametrize,
+    string_arclength,
+    string_method,
+)
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
 __version__ = "0.1.0"
@@ -56,6 +63,7 @@ __all__ = [
     "EmpiricalLoss",
     "PopulationLoss",
     "Result",
+    "StringDynamics",
     "as_rng",
     "critical_samples",
     "decay_rates",

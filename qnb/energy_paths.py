@@ -34,21 +34,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._symmetric import SymmetricCoordinates, congruence_step, outside_psd_cone, project_psd
 from ._validation import as_array, as_data, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
-from .flows import _congruence
-from .losses import _empirical_gradient, _population_loss, _residuals
+from .losses import EmpiricalLoss, PopulationLoss
 from .result import Result
 
 SCHEMES = ("implicit", "fixed")
 
 _ROS2_GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
 _MAX_RETRIES = 12  # quarterings of a step that would leave the PSD cone
+# An image whose speed is below this fraction of the fastest is at rest (zero loss to
+# round-off): its force is noise, so it gets no time.
+_REST_RTOL = 1e-14
 
 STATUS_CONVERGED = 0
 STATUS_MAX_ITER = 1
 STATUS_NONFINITE = 2
 
-_MESSAGES = {
+MESSAGES = {
     STATUS_CONVERGED: "the string stopped moving: largest net image move below tol times the evolution move",
     STATUS_MAX_ITER: "max_iter reached before the string stopped moving",
     STATUS_NONFINITE: "an image became non-finite; reduce step (scheme='fixed') or kappa",
@@ -192,100 +195,133 @@ def distance_to_path(images, path):
 # The descent dynamics (5) on a stack of images
 # --------------------------------------------------------------------------
 
-class _StringDynamics:
-    """Force ``F(A) = -(A G + G A)``, its Jacobian and the two evolution steps, for many images at once.
+class StringDynamics:
+    """Force ``F(A) = -(A G + G A)`` of (5), its Jacobian and the two evolution steps, for many images at once.
 
-    ``G(A) = (1/n) sum_k r_k x_k x_k^T`` with ``r_k = x_k^T A x_k - y_k``.
-    Jacobians act on the ``d (d + 1) / 2`` upper-triangle coordinates.
+    ``G(A) = grad E_n(A)``. Every method takes a stack of images ``S`` of
+    shape ``(N, d, d)``; Jacobians act on the ``d (d + 1) / 2`` upper-triangle
+    coordinates (``vech``), like those of :class:`qnb.MatrixFlow`, but are
+    built for all images together by gathers and one small product per image.
+
+    Parameters
+    ----------
+    loss : EmpiricalLoss
+        The loss whose descent dynamics the images follow.
+
+    Examples
+    --------
+    With the two unit vectors as inputs, ``G(A) = diag(A_11 - y_1, A_22 - y_2) / 2``:
+
+    >>> import numpy as np
+    >>> from qnb import EmpiricalLoss
+    >>> dynamics = StringDynamics(EmpiricalLoss(np.eye(2), np.array([1.0, 2.0])))
+    >>> S = np.stack([np.eye(2), np.diag([3.0, 0.5])])
+    >>> F, G = dynamics.force(S)
+    >>> F[1] + 0.0
+    array([[-6.  ,  0.  ],
+           [ 0.  ,  0.75]])
+    >>> dynamics.jacobian(S).shape
+    (2, 3, 3)
     """
 
-    def __init__(self, X, y):
-        self.X, self.y = X, y
-        n, d = X.shape
-        self.rows, self.cols = np.triu_indices(d)
-        r, c = self.rows, self.cols
-        p = r.size
-        basis = np.zeros((p, d, d))
-        basis[np.arange(p), r, c] = 1.0
-        basis[np.arange(p), c, r] = 1.0
-        # dG[E] = (1/n) sum_k (x_k^T E x_k) x_k x_k^T does not depend on A: E_n is quadratic.
-        q = np.einsum("kd,pde,ke->pk", X, basis, X)
-        self._q_scaled = q.T / n
+    def __init__(self, loss):
+        if not isinstance(loss, EmpiricalLoss):
+            raise TypeError(f"loss must be an EmpiricalLoss, got {type(loss).__name__}")
+        self.loss = loss
+        self.coordinates = SymmetricCoordinates(loss.d)
+        X, n = loss.X, loss.n
+        r, c = self.coordinates.rows, self.coordinates.cols
+        # dG[E_b] = (1/n) sum_k q_kb x_k x_k^T, q_kb = x_k^T E_b x_k: independent of A (E_n is quadratic).
+        self._q_scaled = self.coordinates.quadratic_forms(X) / n
         self._xt_rows, self._xt_cols = X.T[r][None], X.T[c][None]
         self._work = {}
-        self.eye_p = np.eye(p)
-        # Flat indices and weights for the G-part of the Jacobian (see jacobian()).
+        self._g_terms = self._gradient_terms()
+
+    def _gradient_terms(self):
+        """Flat indices and weights for the G-part ``E_b G + G E_b`` of the Jacobian.
+
+        ``(E_b G + G E_b)[r_a, c_a] = G[r_a, r_b] [c_b = c_a] + G[r_a, c_b] [r_b = c_a]
+        + [r_a = r_b] G[c_b, c_a] + [r_a = c_b] G[r_b, c_a]``, the second and
+        fourth terms only when ``r_b != c_b``. Kept per term: flat indices into
+        ``G`` and the positions in the ``(p, p)`` Jacobian where its indicator is 1.
+        """
+        d, p = self.coordinates.d, self.coordinates.size
+        r, c = self.coordinates.rows, self.coordinates.cols
         ra, ca, rb, cb = r[:, None], c[:, None], r[None, :], c[None, :]
         off = (rb != cb).astype(float)
-        # (E_b G + G E_b)[r_a, c_a] = G[r_a, r_b] [c_b = c_a] + G[r_a, c_b] [r_b = c_a]
-        #                            + [r_a = r_b] G[c_b, c_a] + [r_a = c_b] G[r_b, c_a],
-        # the second and fourth terms only when r_b != c_b. Kept: flat indices into G and
-        # the positions in the (p, p) Jacobian where each term's indicator is 1.
         index = (ra * d + rb, ra * d + cb, cb * d + ca, rb * d + ca)
         weight = ((cb == ca) * 1.0, (rb == ca) * off, (ra == rb) * 1.0, (ra == cb) * off)
-        self.g_terms = [(np.broadcast_to(i, (p, p))[w != 0], w[w != 0], np.flatnonzero(w.ravel()))
-                        for i, w in zip(index, weight)]
-
-    def train_loss(self, S):
-        r = _residuals(S, self.X, self.y)
-        return 0.5 * np.mean(r * r, axis=-1)
-
-    def gradient(self, S):
-        return _empirical_gradient(S, self.X, self.y)
+        return [(np.broadcast_to(i, (p, p))[w != 0], w[w != 0], np.flatnonzero(w.ravel()))
+                for i, w in zip(index, weight)]
 
     def force(self, S):
-        G = self.gradient(S)
+        """``F(A_i) = -(A_i G_i + G_i A_i)`` for every image, and the gradients ``G_i``."""
+        G = self.loss.gradient(S)
         GS = G @ S
         return -(GS + np.swapaxes(GS, 1, 2)), G
 
-    def jacobian(self, S, G):
-        """``J[i, a, b]``: derivative of coordinate ``a`` of ``F(A_i)`` along basis direction ``E_b``.
+    def jacobian(self, S):
+        """``J[i, a, b]``: derivative of coordinate ``a`` of ``F(A_i)`` along the coordinate direction ``E_b``.
 
-        ``dF[E] = -(E G + G E + A dG[E] + dG[E] A)``. With ``a = (r_a, c_a)``,
-        ``E_b = e_rb e_cb^T + e_cb e_rb^T`` (one term when ``r_b = c_b``) and
-        ``dG[E_b] = (1/n) sum_k q_bk x_k x_k^T``, both parts are gathers and one
+        ``dF[E] = -(E G + G E + A dG[E] + dG[E] A)``. Returns a new array of
+        shape ``(N, p, p)``.
+        """
+        S = np.asarray(S, dtype=float)
+        return self._jacobian(S, self.loss.gradient(S)).copy()
+
+    def _jacobian(self, S, G):
+        """:meth:`jacobian` written into a work buffer that the next call overwrites.
+
+        With ``E_b = e_rb e_cb^T + e_cb e_rb^T`` (one term when ``r_b = c_b``) and
+        ``dG[E_b] = (1/n) sum_k q_kb x_k x_k^T`` both parts are gathers and one
         small matrix product per image, not ``d(d+1)/2`` matrix products.
         """
         N, d = S.shape[0], S.shape[1]
-        p = self.rows.size
+        p = self.coordinates.size
         # Work buffers are kept between calls: allocating these ~1 MB arrays afresh
         # at every step costs more (page faults) than the arithmetic.
         if N not in self._work:
-            self._work[N] = (np.empty((N, p * p)), np.empty((N, p, self.X.shape[0])), np.empty((N, p, p)))
+            self._work[N] = (np.empty((N, p * p)), np.empty((N, p, self.loss.n)), np.empty((N, p, p)))
         part, out, jac = self._work[N]
         part.fill(0.0)
         Gf = G.reshape(N, d * d)
-        for idx, w, where in self.g_terms:
+        for idx, w, where in self._g_terms:
             part[:, where] += Gf[:, idx] * w
         # Coordinate a of A x_k x_k^T + x_k x_k^T A, for every image and sample.
-        Y = S @ self.X.T
-        np.multiply(Y[:, self.rows, :], self._xt_cols, out=out)
-        out += self._xt_rows * Y[:, self.cols, :]
+        Y = S @ self.loss.X.T
+        np.multiply(Y[:, self.coordinates.rows, :], self._xt_cols, out=out)
+        out += self._xt_rows * Y[:, self.coordinates.cols, :]
         np.matmul(out, self._q_scaled, out=jac)
         jac += part.reshape(N, p, p)
         np.negative(jac, out=jac)
         return jac
 
     def implicit_step(self, S, h):
-        """One Rosenbrock step per image (see ``_implicit_step``), kept positive semidefinite.
+        """One Rosenbrock step of size ``h[i]`` per image (see ``_implicit_step``), kept positive semidefinite.
 
         The exact flow never leaves the PSD cone, but a long linearized step
         next to a rank-deficient image can. Such images retry with a quarter
         of the step (up to ``_MAX_RETRIES`` times) rather than being clipped:
         clipping moves them off their flow line, and that noise stops the
         string from settling. What round-off leaves is projected away.
+
+        Returns
+        -------
+        images : ndarray, shape (N, d, d)
+        clipped : float
+            The largest negative eigenvalue the projection removed.
         """
         new = self._implicit_step(S, h)
         w = np.linalg.eigvalsh(new)
         h = h.copy()
         for _ in range(_MAX_RETRIES):
-            bad = _outside_cone(w)
+            bad = outside_psd_cone(w)
             if not bad.any():
                 break
             h[bad] *= 0.25
             new[bad] = self._implicit_step(S[bad], h[bad])
             w[bad] = np.linalg.eigvalsh(new[bad])
-        return _psd_projection(new, w)
+        return project_psd(new, w)
 
     def _implicit_step(self, S, h):
         """Two-stage Rosenbrock step (ROS2: second order, L-stable) of size ``h_i`` for image ``i``.
@@ -294,70 +330,36 @@ class _StringDynamics:
         ``A + h (3 k1 + k2) / 2``, ``g = 1 + 1/sqrt(2)``: one Jacobian and one
         matrix inverse per image serve both stages.
         """
-        r, c = self.rows, self.cols
+        vech, unvech = self.coordinates.vech, self.coordinates.unvech
         F, G = self.force(S)
-        lhs = self.jacobian(S, G)  # I - g h J, built in the Jacobian's work buffer
+        lhs = self._jacobian(S, G)  # I - g h J, built in the Jacobian's work buffer
         lhs *= -_ROS2_GAMMA * h[:, None, None]
-        lhs += self.eye_p
+        lhs += np.eye(self.coordinates.size)
         try:
             inv = np.linalg.inv(lhs)
         except np.linalg.LinAlgError:
             inv = np.linalg.pinv(lhs)
-        k1 = (inv @ F[:, r, c][..., None])[..., 0]
-        mid = self._shift(S, h[:, None] * k1)
+        k1 = (inv @ vech(F)[..., None])[..., 0]
+        mid = unvech(vech(S) + h[:, None] * k1)
         F_mid, _ = self.force(mid)
-        k2 = (inv @ (F_mid[:, r, c] - 2.0 * k1)[..., None])[..., 0]
-        return self._shift(S, h[:, None] * (1.5 * k1 + 0.5 * k2))
-
-    def _shift(self, S, delta):
-        new = S.copy()
-        r, c = self.rows, self.cols
-        new[:, r, c] += delta
-        new[:, c, r] = new[:, r, c]
-        return new
+        k2 = (inv @ (vech(F_mid) - 2.0 * k1)[..., None])[..., 0]
+        return unvech(vech(S) + h[:, None] * (1.5 * k1 + 0.5 * k2))
 
     def fixed_step(self, S, step):
         """One gradient-descent step on the weights, ``A <- (I - step G) A (I - step G)``, per image."""
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as status 2
-            return _congruence(S, self.gradient(S), step)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as STATUS_NONFINITE
+            return congruence_step(S, self.loss.gradient(S), step)
 
 
-def _outside_cone(w):
-    """Images (given by their ascending eigenvalues ``w``) with one below ``-1e-12`` times their largest."""
-    scale = np.maximum(np.abs(w).max(axis=1), 1e-300)
-    return w[:, 0] < -1e-12 * scale
-
-
-def _psd_projection(S, w):
-    """Nearest PSD matrices in Frobenius norm (negative eigenvalues set to zero), and the largest one removed.
-
-    ``w`` are the ascending eigenvalues of ``S``; only images with a negative one are decomposed again.
-    """
-    clipped = float(max(0.0, -w.min())) if np.all(np.isfinite(w)) else np.inf
-    if clipped == 0.0:
-        return S, 0.0
-    neg = ~(w[:, 0] >= 0.0)  # NaN images too: projecting them keeps them non-finite, as reported
-    lam, V = np.linalg.eigh(S[neg])
-    S = S.copy()
-    S[neg] = (V * np.maximum(lam, 0.0)[:, None, :]) @ np.swapaxes(V, 1, 2)
-    return S, clipped
-
-
-def _operator_norm(X):
-    """Largest eigenvalue of the Hessian ``E -> (1/n) sum_k (x_k^T E x_k) x_k x_k^T`` of ``E_n``."""
-    K = (X @ X.T) ** 2 / X.shape[0]
-    return float(np.linalg.eigvalsh(K)[-1])
-
-
-def _default_step(S, X, dyn):
+def _default_step(S, dyn):
     """Plain descent step: stable, and short enough that no image moves more than one spacing.
 
-    Explicit descent on (5) is stable for ``step * 2 lambda_max(A) ||H|| < 2``;
-    a longer move than one spacing lets the linear reparametrization cut the
-    string's bends by whole chords.
+    Explicit descent on (5) is stable for ``step * 2 lambda_max(A) ||H|| < 2``
+    (``H`` the Hessian of ``E_n``); a longer move than one spacing lets the
+    linear reparametrization cut the string's bends by whole chords.
     """
     lam_max = float(np.max(np.linalg.eigvalsh(S)[:, -1]))
-    stable = 0.5 / (_operator_norm(X) * max(lam_max, 1e-300))
+    stable = 0.5 / (dyn.loss.hessian_norm() * max(lam_max, 1e-300))
     speeds, spacing = _speeds_and_spacing(dyn, S)
     speed = float(speeds.max())
     return float(min(stable, spacing / speed)) if speed > 0 else stable
@@ -399,8 +401,7 @@ def _evolve(dyn, S, scheme, kappa, substeps, step):
         new = dyn.fixed_step(S, step)
     else:
         speed, spacing = _speeds_and_spacing(dyn, S)
-        # Images at rest (zero loss, to round-off) get no time: their force is noise.
-        moving = speed > 1e-14 * max(float(speed.max()), 1e-300)
+        moving = speed > _REST_RTOL * max(float(speed.max()), 1e-300)
         tau = np.where(moving, kappa * spacing / np.where(moving, speed, 1.0), 0.0)
         new = S
         for _ in range(substeps):
@@ -473,8 +474,9 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
         largest negative eigenvalue the PSD projection removed (``'implicit'``;
         the exact flow never produces one); ``scheme``, ``step`` (``'fixed'``)
         or ``kappa`` and ``substeps``; ``tol``; ``success``, ``status``
-        (0 converged, 1 ``max_iter`` reached, 2 non-finite image) and
-        ``message``.
+        (``STATUS_CONVERGED = 0``, ``STATUS_MAX_ITER = 1`` ``max_iter``
+        reached, ``STATUS_NONFINITE = 2`` non-finite image) and ``message``
+        (from ``MESSAGES``).
 
     Examples
     --------
@@ -487,30 +489,47 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
     >>> bool(np.allclose(res.images[[0, -1]], [np.diag([3.0, 0.5]), A_star]))
     True
     """
-    X, y = as_data(X, y)
-    d = X.shape[1]
-    A_start = as_psd(A_start, "A_start", d)
-    A_end = as_psd(A_end, "A_end", d)
+    loss = EmpiricalLoss(X, y)
+    A_start = as_psd(A_start, "A_start", loss.d)
+    A_end = as_psd(A_end, "A_end", loss.d)
     n_images = check_int(n_images, "n_images", minimum=3)
-    if A_star is not None:
-        A_star = as_psd(A_star, "A_star", d)
+    population = None if A_star is None else PopulationLoss(as_psd(A_star, "A_star", loss.d))
     scheme = check_choice(scheme, "scheme", SCHEMES)
     kappa = check_positive(kappa, "kappa")
     substeps = check_int(substeps, "substeps")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter")
     S = _initial_string(A_start, A_end, n_images, initial)
-    dyn = _StringDynamics(X, y)
+    dyn = StringDynamics(loss)
     if step is not None:
         step = check_positive(step, "step")
     elif scheme == "fixed":
-        step = _default_step(S, X, dyn)
-    history, max_clip, status = [], 0.0, STATUS_MAX_ITER
+        step = _default_step(S, dyn)
+    S, history, max_clip, status = _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter)
+
+    res = Result(success=status == STATUS_CONVERGED, status=status, message=MESSAGES[status], images=S,
+                 arclength=_arclength(S), train_loss=loss.value(S))
+    if population is not None:
+        res["population_loss"] = population.value(S)
+    res.update(nit=len(history), history=np.asarray(history), max_clip=max_clip, scheme=scheme, tol=tol)
+    if scheme == "fixed":
+        res["step"] = step
+    else:
+        res.update(kappa=kappa, substeps=substeps)
+    return res
+
+
+def _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter):
+    """Alternate evolution and reparametrization until the string stops moving.
+
+    Returns the string, the history (net move over evolution move per
+    iteration), the largest clipped eigenvalue and the status.
+    """
+    history, max_clip = [], 0.0
     for _ in range(max_iter):
         evolved, clipped = _evolve(dyn, S, scheme, kappa, substeps, step)
         if not np.all(np.isfinite(evolved)):
-            status = STATUS_NONFINITE
-            break
+            return S, history, max_clip, STATUS_NONFINITE
         max_clip = max(max_clip, clipped)
         new = _reparametrize(evolved)
         moved = float(np.max(np.sqrt(np.sum((evolved - S) ** 2, axis=(1, 2)))))
@@ -518,25 +537,8 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
         S = new
         history.append(net / moved if moved > 0 else 0.0)
         if history[-1] <= tol:
-            status = STATUS_CONVERGED
-            break
-
-    res = Result(
-        success=status == STATUS_CONVERGED,
-        status=status,
-        message=_MESSAGES[status],
-        images=S,
-        arclength=_arclength(S),
-        train_loss=dyn.train_loss(S),
-    )
-    if A_star is not None:
-        res["population_loss"] = _population_loss(S, A_star)
-    res.update(nit=len(history), history=np.asarray(history), max_clip=max_clip, scheme=scheme, tol=tol)
-    if scheme == "fixed":
-        res["step"] = step
-    else:
-        res.update(kappa=kappa, substeps=substeps)
-    return res
+            return S, history, max_clip, STATUS_CONVERGED
+    return S, history, max_clip, STATUS_MAX_ITER
 
 
 def flat_stretch(train_loss, arclength, rel_tol=1e-8):

@@ -5,7 +5,17 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import qnb
-from qnb.energy_paths import distance_to_path, flat_stretch, reparametrize, string_arclength, string_method
+from qnb.energy_paths import (
+    MESSAGES,
+    STATUS_CONVERGED,
+    STATUS_MAX_ITER,
+    STATUS_NONFINITE,
+    distance_to_path,
+    flat_stretch,
+    reparametrize,
+    string_arclength,
+    string_method,
+)
 
 
 def _random_psd(rng, d):
@@ -91,7 +101,8 @@ def test_string_follows_the_closed_form_flow_line_to_a_diagonal_teacher():
     X = np.eye(3)
     res = string_method(np.diag(a0), np.diag(a_star), X, a_star.copy(), n_images=40, A_star=np.diag(a_star))
     assert res.success, res.message
-    assert res.status == 0 and res.nit == len(res.history) and res.history[-1] <= res.tol
+    assert res.status == STATUS_CONVERGED == 0 and res.nit == len(res.history) and res.history[-1] <= res.tol
+    assert res.message == MESSAGES[STATUS_CONVERGED]
     exact = _logistic_path(a0, a_star, TIMES)
     # The string is the flow line, up to the chords of the polyline: a few per cent of the
     # spacing where the line bends hardest (where the third entry creeps to 0), far less elsewhere.
@@ -161,6 +172,49 @@ def test_string_on_a_teacher_student_instance_matches_the_gradient_flow():
 
 
 # --------------------------------------------------------------------------
+# The Jacobian of the batched dynamics
+# --------------------------------------------------------------------------
+
+@pytest.fixture
+def string_images():
+    """A teacher-student loss and a stack of images of every rank, as in a string near its end."""
+    A_star, X, y, rng = qnb.instance_data(5, 9, 0, 4, 1)
+    images = np.stack([qnb.gram(rng.standard_normal((k, 4))) for k in (1, 2, 3, 4, 7)] + [A_star])
+    return qnb.EmpiricalLoss(X, y), images
+
+
+def test_string_jacobian_matches_finite_differences_of_the_force(string_images):
+    loss, images = string_images
+    dynamics = qnb.StringDynamics(loss)
+    J = dynamics.jacobian(images)
+    rows, cols = np.triu_indices(4)
+    eps = 1e-5
+    fd = np.empty_like(J)
+    for b, (r, c) in enumerate(zip(rows, cols)):
+        E = np.zeros((4, 4))
+        E[r, c] = E[c, r] = 1.0  # the coordinate direction of vech entry b
+        # F is quadratic in A, so the central difference is exact up to round-off.
+        F_plus, _ = dynamics.force(images + eps * E)
+        F_minus, _ = dynamics.force(images - eps * E)
+        fd[:, :, b] = (F_plus - F_minus)[:, rows, cols] / (2 * eps)
+    assert_allclose(J, fd, rtol=1e-7, atol=1e-7 * np.abs(J).max())
+
+
+def test_string_dynamics_needs_the_empirical_loss():
+    with pytest.raises(TypeError, match="loss must be an EmpiricalLoss"):
+        qnb.StringDynamics(qnb.PopulationLoss(np.eye(2)))
+
+
+def test_string_jacobian_is_a_new_array_each_call(string_images):
+    loss, images = string_images
+    dynamics = qnb.StringDynamics(loss)
+    first = dynamics.jacobian(images)
+    kept = first.copy()
+    dynamics.jacobian(2.0 * images)
+    assert_array_equal(first, kept)
+
+
+# --------------------------------------------------------------------------
 # Solver options, statuses and argument checks
 # --------------------------------------------------------------------------
 
@@ -182,7 +236,7 @@ def test_iteration_cap_is_reported_not_raised():
     a0, a_star = np.array([2.0, 0.5]), np.array([1.0, 1.5])
     res = string_method(np.diag(a0), np.diag(a_star), np.eye(2), a_star.copy(), n_images=10, max_iter=3)
     assert not res.success
-    assert res.status == 1 and res.nit == 3 and "max_iter" in res.message
+    assert res.status == STATUS_MAX_ITER == 1 and res.nit == 3 and "max_iter" in res.message
     assert "population_loss" not in res
 
 
@@ -190,7 +244,7 @@ def test_nonfinite_images_are_reported():
     a0, a_star = np.array([2.0, 0.5]), np.array([1.0, 1.5])
     res = string_method(np.diag(a0), np.diag(a_star), np.eye(2), a_star.copy(), n_images=10, scheme="fixed",
                         step=1e6)
-    assert res.status == 2 and not res.success and "non-finite" in res.message
+    assert res.status == STATUS_NONFINITE == 2 and not res.success and "non-finite" in res.message
 
 
 def test_initial_string_is_used_and_checked():
