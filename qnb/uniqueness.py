@@ -46,8 +46,17 @@ import numpy as np
 import clarabel
 from scipy import sparse
 
+from ._symmetric import RANK_RTOL, TEACHER_RANK_RTOL, SymmetricCoordinates, nonzero_eigenvalues
 from ._validation import as_array, as_psd, check_int, check_positive
 from .result import Result
+
+STATUS_DECIDED = 0
+STATUS_UNDECIDED = 1
+
+MESSAGES = {
+    STATUS_DECIDED: "decided",
+    STATUS_UNDECIDED: "undecided: the instance is at the boundary between the cases to round-off",
+}
 
 
 # --- sample counts and the span condition --------------------------------------
@@ -83,17 +92,7 @@ def critical_samples(d, m_star):
     return d * (m_star + 1) - m_star * (m_star + 1) // 2
 
 
-def _sym_features(X, Y=None):
-    """Rows ``(x_a y_b + x_b y_a) / (1 + [a == b])`` over pairs ``a <= b``: ``<x x^T, H>`` is linear in vech(H)."""
-    Y = X if Y is None else Y
-    d = X.shape[1]
-    a, b = np.triu_indices(d)
-    F = X[:, a] * Y[:, b] + X[:, b] * Y[:, a]
-    F[:, a == b] /= 2
-    return F
-
-
-def span_condition(X, rtol=1e-10):
+def span_condition(X, rtol=RANK_RTOL):
     """Whether the matrices ``x_k x_k^T`` span the symmetric ``d x d`` matrices.
 
     This is the condition of Gamarnik, Kızıldağ and Zadik under which the
@@ -120,7 +119,7 @@ def span_condition(X, rtol=1e-10):
     """
     X = as_array(X, "X", 2)
     rtol = check_positive(rtol, "rtol")
-    F = _sym_features(X)
+    F = SymmetricCoordinates(X.shape[1]).quadratic_forms(X)
     if F.shape[0] < F.shape[1]:
         return False
     sv = np.linalg.svd(F, compute_uv=False)
@@ -129,30 +128,13 @@ def span_condition(X, rtol=1e-10):
 
 # --- largest smallest-eigenvalue over a subspace of symmetric matrices ------------
 
-class _SymBasis:
-    """Coordinates ``[M_ii, sqrt(2) M_ij]`` in which the Frobenius product is Euclidean."""
-
-    def __init__(self, s):
-        self.s = s
-        self.rows, self.cols = np.triu_indices(s)
-        self.weight = np.where(self.rows == self.cols, 1.0, np.sqrt(2.0))
-
-    def vec(self, M):
-        return M[..., self.rows, self.cols] * self.weight
-
-    def mat(self, v):
-        M = np.zeros(v.shape[:-1] + (self.s, self.s))
-        M[..., self.rows, self.cols] = v / self.weight
-        M[..., self.cols, self.rows] = v / self.weight
-        return M
-
-
-def _max_min_eigenvalue(Q, basis):
+def _max_min_eigenvalue(Q, coordinates):
     """Largest smallest eigenvalue over the unit Frobenius ball of a subspace of symmetric matrices.
 
-    ``Q`` holds an orthonormal basis of the subspace in the coordinates of
-    ``basis`` (in which the Frobenius product is Euclidean), so the program is
-    ``max t  s.t.  mat(Q c) - t I >= 0,  ||c|| <= 1``, solved with Clarabel's
+    ``Q`` holds an orthonormal basis of the subspace in the ``svec``
+    coordinates of ``coordinates`` (in which the Frobenius product is
+    Euclidean), so the program is
+    ``max t  s.t.  smat(Q c) - t I >= 0,  ||c|| <= 1``, solved with Clarabel's
     interior-point method. It is strictly feasible (``c = 0, t = -1``) whatever
     the data, which is what makes it well posed, unlike a program over the
     minimizers of the loss, whose feasible set may be a single point.
@@ -178,11 +160,11 @@ def _max_min_eigenvalue(Q, basis):
     if q == 0:
         return -np.inf, None, 0
     # Clarabel's PSD triangle: upper triangle, column by column, off-diagonals times sqrt(2).
-    order = np.lexsort((basis.rows, basis.cols))
+    order = np.lexsort((coordinates.rows, coordinates.cols))
     p = order.size
     A = np.zeros((p + 1 + q, q + 1))
     A[:p, :q] = -Q[order]
-    A[:p, q] = basis.vec(np.eye(basis.s))[order]
+    A[:p, q] = coordinates.svec(np.eye(coordinates.d))[order]
     # Second-order cone (1, c): s = b - A x = (1, c).
     A[p + 1:, :q] = -np.eye(q)
     b = np.zeros(p + 1 + q)
@@ -192,14 +174,14 @@ def _max_min_eigenvalue(Q, basis):
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     solver = clarabel.DefaultSolver(sparse.csc_matrix((q + 1, q + 1)), cost, sparse.csc_matrix(A), b,
-                                    [clarabel.PSDTriangleConeT(basis.s), clarabel.SecondOrderConeT(q + 1)],
+                                    [clarabel.PSDTriangleConeT(coordinates.d), clarabel.SecondOrderConeT(q + 1)],
                                     settings)
     solution = solver.solve()
     c = np.asarray(solution.x)[:q]
     norm = np.linalg.norm(c)
     if not np.isfinite(norm) or norm == 0:
         return -np.inf, None, int(solution.iterations)
-    M = basis.mat(Q @ (c / norm))
+    M = coordinates.smat(Q @ (c / norm))
     return float(np.linalg.eigvalsh(M)[0]), M, int(solution.iterations)
 
 
@@ -210,15 +192,6 @@ def _null_space(M, rtol):
     U, sv, _ = np.linalg.svd(M, full_matrices=True)
     rank = int(np.sum(sv > rtol * sv[0])) if sv.size else 0
     return U[:, rank:]
-
-
-def _symmetric_from_triu(values, r):
-    """The symmetric ``r x r`` matrix whose upper triangle (row by row) is ``values``."""
-    S = np.zeros((r, r))
-    rows, cols = np.triu_indices(r)
-    S[rows, cols] = values
-    S[cols, rows] = values
-    return S
 
 
 def _alternative_minimizer(lam, U1, U0, Wn, S, C, constraints, scale):
@@ -234,7 +207,7 @@ def _alternative_minimizer(lam, U1, U0, Wn, S, C, constraints, scale):
         target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
         coef = np.linalg.lstsq(constraints, target, rcond=None)[0]
         p_S = r * (r + 1) // 2
-        S = _symmetric_from_triu(coef[:p_S], r)
+        S = SymmetricCoordinates(r).unvech(coef[:p_S])
         B = coef[p_S:].reshape(r, s)
     else:
         B = np.zeros((r, s))
@@ -252,7 +225,7 @@ def _alternative_minimizer(lam, U1, U0, Wn, S, C, constraints, scale):
     return t * H
 
 
-def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
+def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     """Decide whether ``A*`` is the only PSD matrix with ``x_k^T A x_k = x_k^T A* x_k`` for all ``k``.
 
     Equivalently: whether the empirical loss (6) has ``A*`` as its only
@@ -297,9 +270,10 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
         (``(d, d)`` array or None), ``witness_residual`` (largest
         ``|x_k^T (W - A*) x_k|`` relative to ``max y_k``, with ``W`` the
         witness), ``rank`` (of ``A*``), ``n``, ``reason`` (which case decided),
-        ``nit`` (interior-point iterations), ``success``, ``status`` (0 decided, 1
-        undecided: the instance is within round-off of the boundary between
-        the cases, and ``unique`` is then False) and ``message``.
+        ``nit`` (interior-point iterations), ``success``, ``status``
+        (``STATUS_DECIDED = 0``, or ``STATUS_UNDECIDED = 1``: the instance is
+        within round-off of the boundary between the cases, and ``unique`` is
+        then False) and ``message`` (from ``MESSAGES``).
 
     Examples
     --------
@@ -316,62 +290,72 @@ def is_unique_minimizer(X, A_star, rank_tol=1e-9, rtol=1e-10):
     A_star = as_psd(A_star, "A_star", d)
     rank_tol = check_positive(rank_tol, "rank_tol")
     rtol = check_positive(rtol, "rtol")
-
-    lam_all, U = np.linalg.eigh(A_star)
-    if lam_all[-1] <= 0:
-        raise ValueError("A_star must be nonzero")
-    keep = lam_all > rank_tol * lam_all[-1]
-    r, s = int(keep.sum()), d - int(keep.sum())
-    lam, U1, U0 = lam_all[keep], U[:, keep], U[:, ~keep]
+    lam, U1, U0 = _face(A_star, rank_tol)
+    r, s = U1.shape[1], U0.shape[1]
     Z, Wn = X @ U1, X @ U0
-    y_scale = max(float(np.max(np.einsum("ki,ij,kj->k", X, A_star, X))), np.finfo(float).tiny)
 
-    def verdict(unique, certificate, reason, witness=None, nit=0, status=0):
-        residual = None
-        if witness is not None:
-            residual = float(np.max(np.abs(np.einsum("ki,ij,kj->k", X, witness - A_star, X))) / y_scale)
-        message = {0: "decided", 1: "undecided: the instance is at the boundary between the cases to round-off"}[status]
+    def verdict(unique, certificate, reason, H=None, nit=0, status=STATUS_DECIDED):
+        witness = None if H is None else A_star + H
         return Result(unique=bool(unique), certificate=float(certificate), witness=witness,
-                      witness_residual=residual, rank=r, n=n, reason=reason, nit=nit,
-                      success=status == 0, status=status, message=message)
+                      witness_residual=_fit_residual(X, A_star, witness), rank=r, n=n, reason=reason,
+                      nit=nit, success=status == STATUS_DECIDED, status=status, message=MESSAGES[status])
 
     # 1. Directions inside the face of A* (C = 0, B = 0): an injective S map is needed.
-    MS = _sym_features(Z)
+    MS = SymmetricCoordinates(r).quadratic_forms(Z)
     _, sv_S, Vt_S = np.linalg.svd(MS)
     if np.sum(sv_S > rtol * sv_S[0]) < MS.shape[1]:
-        S = _symmetric_from_triu(Vt_S[-1], r)
+        S = SymmetricCoordinates(r).unvech(Vt_S[-1])
         H = _alternative_minimizer(lam, U1, U0, Wn, S, None, None, scale=lam[-1])
-        return verdict(False, 0.0, "the constraints do not determine A within the range of A*",
-                       witness=A_star + H)
+        return verdict(False, 0.0, "the constraints do not determine A within the range of A*", H)
     if s == 0:
         return verdict(True, sv_S[-1] / sv_S[0],
                        "A* has full rank and the constraints determine every symmetric matrix")
 
     # 2. The subspaces V (dual certificates) and K = V^perp (admissible C blocks).
-    MB = 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(n, r * s)
-    M1 = np.hstack([MS, MB])
-    N = _null_space(M1, rtol)
-    basis = _SymBasis(s)
-    G = np.einsum("kj,ka,kb->jab", N, Wn, Wn)
-    if G.shape[0]:
-        Q_V, sv, _ = np.linalg.svd(basis.vec(G).T, full_matrices=True)
-        dim_V = int(np.sum(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
-    else:
-        Q_V, dim_V = np.eye(basis.rows.size), 0
-    Q_K, Q_V = Q_V[:, dim_V:], Q_V[:, :dim_V]
+    coordinates = SymmetricCoordinates(s)
+    M1 = np.hstack([MS, 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(n, r * s)])
+    Q_V, Q_K = _certificate_subspaces(_null_space(M1, rtol), Wn, coordinates, rtol)
 
     # 3. Two small semidefinite programs, one per side of the alternative: the best
     #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
     #    positive, in K (a direction to another minimizer). Each optimum is unique,
     #    so the reported margin does not depend on where the solver stops.
-    value_V, _, nit = _max_min_eigenvalue(Q_V, basis)
+    value_V, _, nit = _max_min_eigenvalue(Q_V, coordinates)
     if value_V > 0:
         return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
                        nit=nit)
-    value_K, C, nit_K = _max_min_eigenvalue(Q_K, basis)
+    value_K, C, nit_K = _max_min_eigenvalue(Q_K, coordinates)
     nit += nit_K
     if value_K > 0:
         H = _alternative_minimizer(lam, U1, U0, Wn, np.zeros((r, r)), C, M1, scale=lam[-1])
         return verdict(False, -value_K, "a direction with positive definite null-space block keeps the data fitted",
-                       witness=A_star + H, nit=nit)
-    return verdict(False, 0.0, "undecided", nit=nit, status=1)
+                       H, nit=nit)
+    return verdict(False, 0.0, "undecided", nit=nit, status=STATUS_UNDECIDED)
+
+
+def _face(A_star, rank_tol):
+    """Nonzero eigenvalues of ``A*`` and orthonormal bases ``U1``, ``U0`` of its range and null space."""
+    lam, U = np.linalg.eigh(A_star)
+    if lam[-1] <= 0:
+        raise ValueError("A_star must be nonzero")
+    keep = nonzero_eigenvalues(lam, rank_tol)
+    return lam[keep], U[:, keep], U[:, ~keep]
+
+
+def _fit_residual(X, A_star, witness):
+    """Largest ``|x_k^T (W - A*) x_k|`` relative to ``max_k x_k^T A* x_k``; None without a witness."""
+    if witness is None:
+        return None
+    y_scale = max(float(np.max(np.einsum("ki,ij,kj->k", X, A_star, X))), np.finfo(float).tiny)
+    return float(np.max(np.abs(np.einsum("ki,ij,kj->k", X, witness - A_star, X))) / y_scale)
+
+
+def _certificate_subspaces(N, Wn, coordinates, rtol):
+    """Orthonormal ``svec`` bases of ``V``, spanned by ``sum_k v_k w_k w_k^T`` over the columns ``v`` of ``N``, and of ``K = V^perp``."""
+    G = np.einsum("kj,ka,kb->jab", N, Wn, Wn)
+    if G.shape[0]:
+        Q, sv, _ = np.linalg.svd(coordinates.svec(G).T, full_matrices=True)
+        dim_V = int(np.sum(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
+    else:
+        Q, dim_V = np.eye(coordinates.size), 0
+    return Q[:, :dim_V], Q[:, dim_V:]

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import qnb
-from qnb.uniqueness import critical_samples, is_unique_minimizer, span_condition
+from qnb.uniqueness import MESSAGES, STATUS_DECIDED, critical_samples, is_unique_minimizer, span_condition
 
 
 def instance(d, m_star, n, seed, teacher=qnb.gaussian_teacher):
@@ -79,7 +79,7 @@ def test_every_verdict_carries_its_certificate():
     for seed in range(12):
         X, A_star = instance(7, 1, 12 + seed % 4, seed, teacher=qnb.orthonormal_teacher)
         res = is_unique_minimizer(X, A_star)
-        assert res.success
+        assert res.success and res.status == STATUS_DECIDED == 0 and res.message == MESSAGES[STATUS_DECIDED]
         if res.unique:
             assert res.certificate > 0 and res.witness is None
         else:
