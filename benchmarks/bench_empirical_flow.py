@@ -18,7 +18,6 @@ import numpy as np
 
 import qnb
 from timing import timed
-from qnb.flows import _empirical_gradient, _empirical_gradient_derivative, _MatrixFlow
 
 
 def gradient_descent_on_weights(W0, X, y, step, n_steps):
@@ -35,9 +34,8 @@ def gradient_descent_on_weights(W0, X, y, step, n_steps):
 
 def stability_limit(X, y, A):
     """2 / (largest |eigenvalue| of the flow's Jacobian at A): GD diverges above it."""
-    flow = _MatrixFlow(X.shape[1], lambda B: _empirical_gradient(B, X, y),
-                       _empirical_gradient_derivative(X))
-    return 2.0 / np.max(np.abs(np.linalg.eigvals(flow.jac(0.0, flow.vech(A)))))
+    flow = qnb.MatrixFlow(qnb.EmpiricalLoss(X, y))
+    return 2.0 / np.max(np.abs(np.linalg.eigvals(flow.jac(0.0, A[np.triu_indices(A.shape[0])]))))
 
 
 def main(argv=None):

@@ -10,13 +10,7 @@ Vanden-Eijnden and Zdeborová (NeurIPS 2020).
 
 from ._validation import as_rng
 from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
-from .flows import (
-    empirical_flow,
-    gd_step,
-    population_flow,
-    population_weight_flow,
-    weight_flow,
-)
+from .flows import MatrixFlow, WeightFlow, empirical_flow, gd_step, weight_flow
 from .experiments import curves_agree, gd_loss_curves, log_mean
 from .losses import (
     EmpiricalLoss,
@@ -35,6 +29,8 @@ from .population import (
     paper_exponential_loss,
     paper_late_loss,
     paper_orthonormal_loss,
+    population_flow,
+    population_weight_flow,
     short_time_eigenvalue,
     teacher_spectrum,
 )
@@ -61,9 +57,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EmpiricalLoss",
+    "MatrixFlow",
     "PopulationLoss",
     "Result",
     "StringDynamics",
+    "WeightFlow",
     "as_rng",
     "critical_samples",
     "decay_rates",

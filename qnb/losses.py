@@ -266,29 +266,6 @@ def population_gradient(A, A_star):
     return loss.gradient(as_symmetric(A, "A", loss.d))
 
 
-# The kernels the flows and the string method still call, until they take the loss objects.
-
-def _residuals(A, X, y):
-    """``r_k = x_k^T A x_k - y_k``, shape ``(..., n)``."""
-    return np.sum((X @ A) * X, axis=-1) - y
-
-
-def _empirical_loss(A, X, y):
-    r = _residuals(A, X, y)
-    return 0.5 * float(r @ r) / X.shape[0]
-
-
-def _empirical_gradient(A, X, y):
-    r = _residuals(A, X, y)
-    G = (X.T * r[..., None, :]) @ X / X.shape[0]
-    return 0.5 * (G + np.swapaxes(G, -1, -2))
-
-
-def _population_gradient(A, A_star):
-    D = A - A_star
-    return 2.0 * D + np.trace(D) * np.eye(A.shape[0])
-
-
 def _population_loss(A, A_star):
     """``E(A)`` without the check of ``A``; kept for ``string_profiles`` (use :class:`PopulationLoss`)."""
     return PopulationLoss(A_star).value(A)

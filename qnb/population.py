@@ -1,39 +1,147 @@
-"""The population flow in the eigenbasis of the teacher, and its asymptotic laws.
+"""The population flow (7)/(8), its eigenvalue equations (20) and their asymptotic laws.
+
+The population flows are the flows of :mod:`qnb.flows` for the population loss
+(9), ``E(A) = tr((A - A*)^2) + (tr(A - A*))^2 / 2``, with gradient
+``G = 2 (A - A*) + tr(A - A*) I`` (Lemma 2.2 of Sarao Mannelli et al.): on the
+weights, eq. (7), ``dW/dt = -W G``, and on ``A``, eq. (8),
+``dA/dt = -(A G + G A)``.
 
 From ``A(0) = I`` the population flow (8) keeps ``A(t)`` diagonal in an
-eigenbasis of ``A*`` (Theorem 5.2 of Sarao Mannelli et al.), and its
-eigenvalues solve eq. (20),
+eigenbasis of ``A*`` (Theorem 5.2), and its eigenvalues solve eq. (20),
 
     ``dlam_i/dt = 2 sum_j (lam*_j - lam_j) lam_i + 4 (lam*_i - lam_i) lam_i``,
 
 with the loss (21), ``E = sum_i (lam_i - lam*_i)^2 + (sum_i (lam_i - lam*_i))^2 / 2``.
 
-The functions below solve (20) and give the asymptotic predictions the book
-compares with it: the paper's formulas (24)-(29) and the corrected late-time
-law derived in the chapter on the population flow.
+The functions below solve (7), (8) and (20) and give the asymptotic
+predictions the book compares with them: the paper's formulas (24)-(29) and
+the corrected late-time law derived in the chapter on the population flow.
+Every solver's ``status`` is one of the codes of :mod:`qnb.flows`
+(``STATUS_SUCCESS`` ...), re-exported here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._descent import attach_losses, check_weights, solve_matrix_flow, solve_weight_flow
+# The status codes are re-exported: they are part of every flow's result.
+from ._integration import (
+    EXPLICIT_METHODS,
+    IMPLICIT_METHODS,
+    MATRIX_METHODS,
+    STATUS_DIVERGED,
+    STATUS_FAILED,
+    STATUS_MAX_STEPS,
+    STATUS_SUCCESS,
+    WEIGHT_METHODS,
+    integrate,
+    solver_options,
+)
+from ._symmetric import RANK_RTOL, ROUND_OFF_RTOL, nonzero_eigenvalues
 from ._validation import as_array, as_psd, check_int, check_positive
-from .flows import _integrate, _solver_options, IMPLICIT_METHODS, EXPLICIT_METHODS
+from .losses import PopulationLoss
 from .result import Result
 
+
+# --- the population flows (7) and (8) --------------------------------------------
+
+def population_flow(A0, A_star, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step=None,
+                    max_steps=10_000_000):
+    """Gradient flow (8) of the population loss on the matrix ``A``.
+
+    Solves ``dA/dt = -(A G + G A)`` with ``G = 2 (A - A*) + tr(A - A*) I``
+    from ``A(0) = A0`` (Lemma 2.2 of Sarao Mannelli et al.).
+
+    Parameters
+    ----------
+    A0 : array_like, shape (d, d)
+        Positive semidefinite start.
+    A_star : array_like, shape (d, d)
+        Positive semidefinite teacher matrix.
+    t_eval : array_like
+        Strictly increasing, non-negative output times; the flow starts at 0.
+    method, rtol, atol, step, max_steps
+        As in :func:`qnb.empirical_flow`.
+
+    Returns
+    -------
+    Result
+        ``t``, ``A`` (shape ``(len(t), d, d)``), ``loss`` (``E`` of eq. (9)),
+        ``success``, ``status``, ``message``, ``method`` and counts, as in
+        :func:`qnb.empirical_flow`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = population_flow(np.eye(2), 2 * np.eye(2), [0.0, 10.0])
+    >>> np.round(res.A[-1], 6) + 0.0
+    array([[2., 0.],
+           [0., 2.]])
+    """
+    A_star = as_psd(A_star, "A_star")
+    loss = PopulationLoss(A_star)
+    A0 = as_psd(A0, "A0", loss.d)
+    options = solver_options(t_eval, method, MATRIX_METHODS, rtol, atol, step, max_steps)
+    return attach_losses(solve_matrix_flow(A0, loss, **options), loss)
+
+
+def population_weight_flow(W0, A_star, t_eval, method="DOP853", rtol=1e-10, atol=1e-12,
+                           step=None, max_steps=10_000_000):
+    """Gradient flow (7) of the population loss on the weights.
+
+    Solves ``dw_i/dt = tr(A* - A) w_i + 2 (A* - A) w_i`` with
+    ``A = W^T W / m`` (Lemma 2.2 of Sarao Mannelli et al.).
+
+    Parameters
+    ----------
+    W0 : array_like, shape (m, d)
+        Initial weights, one hidden unit per row.
+    A_star : array_like, shape (d, d)
+        Positive semidefinite teacher matrix.
+    t_eval : array_like
+        Strictly increasing, non-negative output times; the flow starts at 0.
+    method, rtol, atol, step, max_steps
+        As in :func:`qnb.weight_flow`.
+
+    Returns
+    -------
+    Result
+        ``t``, ``W``, ``A``, ``loss`` (``E(A)`` of eq. (9)) and the status
+        fields, as in :func:`qnb.weight_flow`.
+
+    Examples
+    --------
+    A single hidden unit cannot represent ``A* = I``; it stops at the best
+    rank-one matrix along its direction, ``(4/3) u u^T``:
+
+    >>> import numpy as np
+    >>> res = population_weight_flow(np.ones((1, 2)), np.eye(2), [0.0, 5.0])
+    >>> np.round(res.A[-1], 6) + 0.0
+    array([[0.666667, 0.666667],
+           [0.666667, 0.666667]])
+    """
+    A_star = as_psd(A_star, "A_star")
+    loss = PopulationLoss(A_star)
+    W0 = check_weights(W0, loss.d)
+    options = solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
+    return attach_losses(solve_weight_flow(W0, loss, **options), loss)
+
+
+# --- the eigenvalue equations (20)-(21) --------------------------------------------
 
 def _as_spectrum(values, name, d=None):
     lam = as_array(values, name, 1)
     if d is not None and lam.size != d:
         raise ValueError(f"{name} must have {d} entries, got {lam.size}")
     # Eigenvalues from a numerical decomposition may be -1e-16 where 0 is meant.
-    tol = 1e-12 * max(1.0, float(np.max(np.abs(lam))))
+    tol = ROUND_OFF_RTOL * max(1.0, float(np.max(np.abs(lam))))
     if np.any(lam < -tol):
         raise ValueError(f"{name} must be non-negative (eigenvalues of a PSD matrix), got min {lam.min():.3g}")
     return np.clip(lam, 0.0, None)
 
 
-def teacher_spectrum(A_star, rank_tol=1e-10):
+def teacher_spectrum(A_star, rank_tol=RANK_RTOL):
     """Eigenvalues of ``A*`` in ascending order, with numerical zeros set to exactly 0.
 
     An eigen-decomposition returns the zero eigenvalues of a rank-deficient
@@ -60,7 +168,7 @@ def teacher_spectrum(A_star, rank_tol=1e-10):
     A_star = as_psd(A_star, "A_star")
     rank_tol = check_positive(rank_tol, "rank_tol")
     lam = np.linalg.eigvalsh(A_star)
-    return np.where(lam > rank_tol * max(lam[-1], np.finfo(float).tiny), lam, 0.0)
+    return np.where(nonzero_eigenvalues(lam, rank_tol), lam, 0.0)
 
 
 class _EigenvalueFlow:
@@ -141,16 +249,15 @@ def eigenvalue_flow(lam_star, t_eval, lam0=None, multiplicity=None, method="LSOD
     d = lam_star.size
     lam0 = np.ones(d) if lam0 is None else _as_spectrum(lam0, "lam0", d)
     weight = np.ones(d) if multiplicity is None else _as_multiplicity(multiplicity, d)
-    options = _solver_options(t_eval, method, IMPLICIT_METHODS + EXPLICIT_METHODS, rtol, atol,
-                              None, None)
+    options = solver_options(t_eval, method, IMPLICIT_METHODS + EXPLICIT_METHODS, rtol, atol, None, None)
     t_eval = options["t_eval"]
 
     pairs, group_of = np.unique(np.column_stack([lam_star, lam0]), axis=0, return_inverse=True)
     group_of = group_of.ravel()
     count = np.bincount(group_of, weights=weight)
     flow = _EigenvalueFlow(pairs[:, 0], count)
-    delta_g, result = _integrate(flow.rhs, pairs[:, 1] - pairs[:, 0], t_eval, options["method"],
-                                 options["rtol"], options["atol"], flow.jac)
+    delta_g, result = integrate(flow.rhs, pairs[:, 1] - pairs[:, 0], t_eval, options["method"],
+                                options["rtol"], options["atol"], flow.jac)
     delta = delta_g[:, group_of]
     result["t"] = t_eval
     result["lam"] = lam_star + delta

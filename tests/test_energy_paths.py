@@ -183,6 +183,17 @@ def string_images():
     return qnb.EmpiricalLoss(X, y), images
 
 
+def test_string_jacobian_is_the_matrix_flow_jacobian(string_images):
+    loss, images = string_images
+    J = qnb.StringDynamics(loss).jacobian(images)
+    flow = qnb.MatrixFlow(loss)
+    rows, cols = np.triu_indices(4)
+    assert J.shape == (len(images), rows.size, rows.size)
+    for i, A in enumerate(images):
+        expected = flow.jac(0.0, A[rows, cols])
+        assert_allclose(J[i], expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
 def test_string_jacobian_matches_finite_differences_of_the_force(string_images):
     loss, images = string_images
     dynamics = qnb.StringDynamics(loss)

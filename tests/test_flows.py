@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import qnb
+from qnb.flows import STATUS_DIVERGED, STATUS_MAX_STEPS, STATUS_SUCCESS
 
 
 # --- closed forms -------------------------------------------------------------
@@ -41,7 +42,7 @@ def test_empirical_flow_long_times_closed_form(diagonal_problem, method):
     A0, X, y, a_star = diagonal_problem
     t = np.array([0.0, 1.0, 10.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7])
     res = qnb.empirical_flow(A0, X, y, t, method=method)
-    assert res.success and res.status == 0
+    assert res.success and res.status == STATUS_SUCCESS == 0
     exact = diagonal_data_solution(A0, a_star, t)
     # Entries decaying like 1/t must still be right to 1e-6 relative at t = 1e7.
     assert np.max(np.abs(res.A - exact) / np.abs(exact)) < 1e-6
@@ -173,7 +174,7 @@ def test_rank_deficient_matrix_flow_matches_its_weights():
 def test_divergent_gd_is_reported_not_raised(diagonal_problem):
     A0, X, y, _ = diagonal_problem
     res = qnb.empirical_flow(A0, X * 30, y, [0.0, 1.0, 20.0], method="gd", step=1.0)
-    assert not res.success and res.status == 2
+    assert not res.success and res.status == STATUS_DIVERGED == 2
     assert "diverged" in res.message
     assert np.isnan(res.A[-1]).all() and np.isnan(res.loss[-1])
 
@@ -181,7 +182,7 @@ def test_divergent_gd_is_reported_not_raised(diagonal_problem):
 def test_max_steps_is_reported(diagonal_problem):
     A0, X, y, _ = diagonal_problem
     res = qnb.empirical_flow(A0, X, y, [0.0, 1.0, 100.0], method="gd", step=0.01, max_steps=500)
-    assert not res.success and res.status == 1
+    assert not res.success and res.status == STATUS_MAX_STEPS == 1
     assert "max_steps" in res.message
     assert np.isfinite(res.A[1]).all() and np.isnan(res.A[2]).all()
 
@@ -227,26 +228,42 @@ def test_weight_flows_reject_bad_arguments():
 @pytest.mark.parametrize("kind", ["empirical", "population"])
 @pytest.mark.parametrize("state", ["matrix", "factor"])
 def test_analytic_jacobians_match_finite_differences(kind, state):
-    from qnb import flows
-
     rng = np.random.default_rng(13)
     d, n, m = 4, 9, 3
     X = qnb.sample_inputs(n, d, rng=rng)
     A_star = qnb.gram(qnb.gaussian_teacher(d, 2, rng=rng))
-    if kind == "empirical":
-        y = qnb.labels(X, A_star)
-        grad, dgrad = (lambda A: flows._empirical_gradient(A, X, y)), flows._empirical_gradient_derivative(X)
-    else:
-        grad, dgrad = (lambda A: flows._population_gradient(A, A_star)), flows._population_gradient_derivative(d)
+    loss = qnb.EmpiricalLoss(X, qnb.labels(X, A_star)) if kind == "empirical" else qnb.PopulationLoss(A_star)
     W = rng.standard_normal((m, d))
     if state == "matrix":
-        flow = flows._MatrixFlow(d, grad, dgrad)
-        z = flow.vech(qnb.gram(W) + np.eye(d))
+        flow = qnb.MatrixFlow(loss)
+        z = (qnb.gram(W) + np.eye(d))[np.triu_indices(d)]  # the state is vech(A), row by row
     else:
-        flow = flows._FactorFlow(m, d, grad, dgrad)
+        flow = qnb.WeightFlow(loss, m)
         z = W.ravel()
     J = flow.jac(0.0, z)
     eps = 1e-6
     fd = np.array([(flow.rhs(0.0, z + eps * e) - flow.rhs(0.0, z - eps * e)) / (2 * eps)
                    for e in np.eye(z.size)]).T
     assert_allclose(J, fd, rtol=1e-6, atol=1e-6 * np.abs(J).max())
+
+
+def test_matrix_flow_right_hand_side_is_eq_5():
+    rng = np.random.default_rng(14)
+    d = 3
+    X = qnb.sample_inputs(7, d, rng=rng)
+    y = qnb.labels(X, qnb.gram(qnb.gaussian_teacher(d, 1, rng=rng)))
+    A = qnb.gram(rng.standard_normal((d, d)))
+    G = qnb.empirical_gradient(A, X, y)
+    rows, cols = np.triu_indices(d)
+    flow = qnb.MatrixFlow(qnb.EmpiricalLoss(X, y))
+    assert_allclose(flow.rhs(0.0, A[rows, cols]), -(A @ G + G @ A)[rows, cols], rtol=1e-13, atol=1e-14)
+
+
+
+def test_vector_fields_check_their_arguments():
+    with pytest.raises(TypeError, match="loss must be a loss object"):
+        qnb.MatrixFlow(np.eye(3))
+    with pytest.raises(TypeError, match="loss must be a loss object"):
+        qnb.WeightFlow("E_n", 2)
+    with pytest.raises(ValueError, match="m must be >= 1"):
+        qnb.WeightFlow(qnb.PopulationLoss(np.eye(3)), 0)
