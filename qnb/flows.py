@@ -43,6 +43,11 @@ def _population_of(A_star, d):
     return None if A_star is None else PopulationLoss(as_psd(A_star, "A_star", d))
 
 
+def _weight_flow(W0, loss, population, **options):
+    """Solve the weight flow (3) and attach the losses along it."""
+    return attach_losses(solve_weight_flow(W0, loss, **options), loss, population)
+
+
 def gd_step(A, G, step):
     """One gradient-descent step on the weights, written on ``A``.
 
@@ -197,5 +202,5 @@ def weight_flow(W0, X, y, t_eval, method="DOP853", rtol=1e-10, atol=1e-12, step=
     loss = EmpiricalLoss(X, y)
     W0 = check_weights(W0, loss.d)
     options = solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
-    population = _population_of(A_star, loss.d)
-    return attach_losses(solve_weight_flow(W0, loss, **options), loss, population)
+    return _weight_flow(W0, loss, _population_of(A_star, loss.d),
+                        **options)
