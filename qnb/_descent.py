@@ -19,19 +19,7 @@ import numpy as np
 
 from ._integration import FIXED_STEP_METHOD, fixed_steps, integrate
 from ._symmetric import SymmetricCoordinates, congruence_step, factor
-from ._validation import as_array, check_int
-
-
-_LOSS_METHODS = ("value", "gradient", "hessian_action")
-
-
-def check_loss(loss):
-    """``loss`` after checking it is a loss object (``d`` and the methods a flow calls)."""
-    missing = [name for name in ("d",) + _LOSS_METHODS if not hasattr(loss, name)]
-    if missing:
-        raise TypeError(f"loss must be a loss object such as EmpiricalLoss or PopulationLoss "
-                        f"(it has no {', '.join(missing)}), got {type(loss).__name__}")
-    return loss
+from ._validation import as_array, check_int, check_loss
 
 
 class MatrixFlow:
@@ -179,19 +167,20 @@ def solve_matrix_flow(A0, loss, t_eval, method, rtol, atol, step, max_steps):
                                      step, max_steps)
         representation = "matrix"
     else:
-        W0 = factor(A0)
-        if W0.shape[0] == loss.d:
-            flow = MatrixFlow(loss)
-            vech = flow.coordinates.vech
-            h_traj, result = integrate(flow.rhs, vech(A0), t_eval, method, rtol, atol, flow.jac)
-            A_traj = np.array([flow.coordinates.unvech(h) for h in h_traj])
-            representation = "matrix"
-        else:
-            W_traj, result = _weights_by_integrator(W0, loss, t_eval, method, rtol, atol)
-            A_traj = _gram_trajectory(W_traj)
-            representation = f"factor of rank {W0.shape[0]}"
+        A_traj, result, representation = _matrix_by_integrator(A0, loss, t_eval, method, rtol, atol)
     result.update(representation=representation, t=t_eval, A=A_traj)
     return result
+
+
+def _matrix_by_integrator(A0, loss, t_eval, method, rtol, atol):
+    """Integrate on ``vech(A)`` from a full-rank start, else on a factor of ``A0``; also say which."""
+    W0 = factor(A0)
+    if W0.shape[0] < loss.d:
+        W_traj, result = _weights_by_integrator(W0, loss, t_eval, method, rtol, atol)
+        return _gram_trajectory(W_traj), result, f"factor of rank {W0.shape[0]}"
+    flow = MatrixFlow(loss)
+    h_traj, result = integrate(flow.rhs, flow.coordinates.vech(A0), t_eval, method, rtol, atol, flow.jac)
+    return flow.coordinates.unvech(h_traj), result, "matrix"
 
 
 def solve_weight_flow(W0, loss, t_eval, method, rtol, atol, step, max_steps):

@@ -82,6 +82,15 @@ def check_positive(value, name):
     return value
 
 
+def check_loss(loss, name="loss"):
+    """Return ``loss`` after checking it is a loss object: ``d`` and the methods the flows call."""
+    missing = [attr for attr in ("d", "value", "gradient", "hessian_action") if not hasattr(loss, attr)]
+    if missing:
+        raise TypeError(f"{name} must be a loss object such as EmpiricalLoss or PopulationLoss "
+                        f"(it has no {', '.join(missing)}), got {type(loss).__name__}")
+    return loss
+
+
 def as_array(value, name, ndim):
     """Convert to a finite float array with ``ndim`` dimensions."""
     try:
