@@ -17,7 +17,7 @@ The functions below solve (7), (8) and (20) and give the asymptotic
 predictions the book compares with them: the paper's formulas (24)-(29) and
 the corrected late-time law derived in the chapter on the population flow.
 Every solver's ``status`` is one of the codes of :mod:`qnb.flows`
-(``STATUS_SUCCESS`` ...), re-exported here.
+(``qnb.flows.STATUS_SUCCESS`` ...).
 """
 
 from __future__ import annotations
@@ -25,19 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._descent import attach_losses, check_weights, solve_matrix_flow, solve_weight_flow
-# The status codes are re-exported: they are part of every flow's result.
-from ._integration import (
-    EXPLICIT_METHODS,
-    IMPLICIT_METHODS,
-    MATRIX_METHODS,
-    STATUS_DIVERGED,
-    STATUS_FAILED,
-    STATUS_MAX_STEPS,
-    STATUS_SUCCESS,
-    WEIGHT_METHODS,
-    integrate,
-    solver_options,
-)
+from ._integration import EXPLICIT_METHODS, IMPLICIT_METHODS, MATRIX_METHODS, WEIGHT_METHODS, integrate, solver_options
 from ._symmetric import RANK_RTOL, ROUND_OFF_RTOL, nonzero_eigenvalues
 from ._validation import as_array, as_psd, check_int, check_positive
 from .losses import PopulationLoss
@@ -97,10 +85,8 @@ def population_weight_flow(W0, A_star, t_eval, method="DOP853", rtol=1e-10, atol
     ----------
     W0 : array_like, shape (m, d)
         Initial weights, one hidden unit per row.
-    A_star : array_like, shape (d, d)
-        Positive semidefinite teacher matrix.
-    t_eval : array_like
-        Strictly increasing, non-negative output times; the flow starts at 0.
+    A_star, t_eval
+        As in :func:`population_flow`.
     method, rtol, atol, step, max_steps
         As in :func:`qnb.weight_flow`.
 

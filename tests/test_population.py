@@ -28,7 +28,7 @@ def test_isotropic_teacher_logistic_solution_down_to_tiny_deviations():
     rate = (2 * d + 4) * c
     t = np.array([0.0, 0.1, 0.5, 1.0, 1.5])
     res = qnb.eigenvalue_flow(np.full(d, c), t)
-    assert res.success and res.status == qnb.population.STATUS_SUCCESS
+    assert res.success and res.status == qnb.flows.STATUS_SUCCESS
     e = (c - 1) * np.exp(-rate * t)
     exact_delta = -c * e / (1 + e)  # lam - c, written without cancellation
     assert res.groups == 1
