@@ -16,7 +16,7 @@ from .flows import (
     population_weight_flow,
     weight_flow,
 )
-from .experiments import curves_agree, gd_loss_curves, log_mean
+from .loss_curves import curves_agree, gd_loss_curves, log_mean
 from .losses import empirical_gradient, empirical_loss, population_gradient, population_loss
 from .population import (
     decay_rates,

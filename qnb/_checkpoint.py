@@ -1,4 +1,4 @@
-"""Helpers shared by the long sweeps (:mod:`qnb.experiments`, :mod:`qnb.recovery`,
+"""Helpers shared by the long sweeps (:mod:`qnb.loss_curves`, :mod:`qnb.recovery`,
 :mod:`qnb.string_profiles`).
 
 A sweep computes many independent items (runs, instances) and may checkpoint

@@ -33,7 +33,7 @@ from ._checkpoint import (
 )
 from ._validation import check_choice, check_int, check_positive
 from .data import gram, labels, sample_inputs
-from .experiments import TEACHERS, _check_teacher
+from .loss_curves import TEACHERS, _check_teacher
 from .flows import empirical_flow
 from .result import Result
 from .uniqueness import critical_samples, is_unique_minimizer

@@ -34,7 +34,7 @@ from ._sweep import check_executor, check_root_seed, run_tasks
 from ._validation import check_int, check_positive
 from .data import gram
 from .energy_paths import distance_to_path, flat_stretch, string_method
-from .experiments import _check_teacher
+from .loss_curves import _check_teacher
 from .losses import _population_loss
 from .recovery import _check_n_values, _flow_with_fallback, instance_data
 from .result import Result

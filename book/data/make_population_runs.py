@@ -14,7 +14,7 @@ It writes
     (1, 1.5, 1.875, 2, 2.5, 3, 4, 6).
 
 Both use the same time grid (0 then 71 log-spaced times from 1e-3 to 1e4) and
-:func:`qnb.experiments.gd_loss_curves` with its defaults (student width 4 d,
+:func:`qnb.loss_curves.gd_loss_curves` with its defaults (student width 4 d,
 LSODA). Loss arrays have shape (panels, runs, times). Every file also carries
 the command that regenerates it, the seeds, the package versions, the date
 and the time it took. Finished runs are checkpointed under
@@ -35,7 +35,7 @@ import numpy as np
 
 import qnb
 from provenance import provenance
-from qnb.experiments import gd_loss_curves
+from qnb.loss_curves import gd_loss_curves
 
 D = 8
 T_EVAL = np.concatenate([[0.0], np.geomspace(1e-3, 1e4, 71)])

@@ -8,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import qnb
-import qnb.experiments
-from qnb.experiments import curves_agree, gd_loss_curves, log_mean
+import qnb.loss_curves
+from qnb.loss_curves import curves_agree, gd_loss_curves, log_mean
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data")
 T_SHORT = np.array([0.0, 0.1, 1.0, 10.0])
@@ -95,7 +95,7 @@ class CountingFlow:
 
 def test_checkpoint_resumes_only_missing_runs(tmp_path, monkeypatch):
     counter = CountingFlow()
-    monkeypatch.setattr(qnb.experiments, "empirical_flow", counter)
+    monkeypatch.setattr(qnb.loss_curves, "empirical_flow", counter)
     first = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=7, checkpoint=tmp_path)
     assert counter.calls == 3 and first.n_loaded == 0
     files = sorted(os.listdir(tmp_path))
@@ -121,7 +121,7 @@ def test_failed_run_is_kept_as_nan_and_reported(tmp_path, monkeypatch):
             res.update(success=False, status=-1, message="integration failed: test")
         return res
 
-    monkeypatch.setattr(qnb.experiments, "empirical_flow", failing_second_call)
+    monkeypatch.setattr(qnb.loss_curves, "empirical_flow", failing_second_call)
     res = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=1, checkpoint=tmp_path)
     assert not res.success and res.status == 1 and res.n_failed == 1
     assert_array_equal(res.run_success, [True, False, True])
