@@ -8,9 +8,21 @@ Vanden-Eijnden and Zdeborová (NeurIPS 2020).
 """
 
 from ._validation import as_rng
-from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
+from .data import (
+    TEACHERS,
+    draw_instance,
+    gaussian_teacher,
+    gram,
+    instance_data,
+    instance_rng,
+    labels,
+    nested_instance_data,
+    orthonormal_teacher,
+    sample_inputs,
+)
 from .flows import (
     empirical_flow,
+    flow_with_fallback,
     gd_step,
     population_flow,
     population_weight_flow,
@@ -31,35 +43,47 @@ from .population import (
     teacher_spectrum,
 )
 from .recovery import (
-    instance_data,
-    nested_instance_data,
+    RECOVERY_METHODS,
+    RecoveryMethod,
     recovery_bracket,
     recovery_probability,
     recovery_threshold,
 )
 from .result import Result
-from .string_profiles import string_profiles
+from .string_profiles import (
+    STRING_PROFILES_SEED,
+    string_profile_instance,
+    string_profiles,
+    string_profiles_seed,
+)
 from .energy_paths import distance_to_path, flat_stretch, reparametrize, string_arclength, string_method
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "RECOVERY_METHODS",
+    "RecoveryMethod",
     "Result",
+    "STRING_PROFILES_SEED",
+    "TEACHERS",
     "as_rng",
     "critical_samples",
     "decay_rates",
     "distance_to_path",
+    "draw_instance",
     "eigenvalue_flow",
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
     "flat_stretch",
+    "flow_with_fallback",
     "gaussian_teacher",
     "gd_loss_curves",
     "gd_step",
     "gram",
     "instance_data",
+    "instance_rng",
     "is_unique_minimizer",
     "jump_time",
     "labels",
@@ -85,7 +109,9 @@ __all__ = [
     "span_condition",
     "string_arclength",
     "string_method",
+    "string_profile_instance",
     "string_profiles",
+    "string_profiles_seed",
     "teacher_spectrum",
     "weight_flow",
 ]
