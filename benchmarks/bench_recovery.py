@@ -28,7 +28,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from qnb.recovery import recovery_probability  # noqa: E402
+from qnb import RECOVERY_METHODS, recovery_probability  # noqa: E402
 from timing import timed  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="time the best of this many sweeps")
     parser.add_argument("--methods", nargs="+", default=["certificate", "flow"],
-                        choices=["certificate", "flow"])
+                        choices=sorted(RECOVERY_METHODS))
     args = parser.parse_args(argv)
 
     d, m_star = args.d, args.m_star

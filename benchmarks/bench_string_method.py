@@ -31,13 +31,12 @@ import numpy as np  # noqa: E402
 import qnb  # noqa: E402
 from timing import timed  # noqa: E402
 
-SEED = 40_600_008  # the d = 8 sweep of book/data/make_string_profiles.py
 D, N, TRIAL, N_IMAGES = 8, 12, 0, 100
 
 
 def instance():
-    A_star, X, y, rng = qnb.instance_data(SEED, N, TRIAL, D, 1)
-    return qnb.gram(rng.standard_normal((D, D))), A_star, X, y
+    """Instance (n = 12, trial 0) of the d = 8 sweep of book/data/make_string_profiles.py."""
+    return qnb.string_profile_instance(D, N, TRIAL, rng=qnb.string_profiles_seed(D))
 
 
 def quality(images, X, y, reference, flat_start):

@@ -9,9 +9,18 @@ Vanden-Eijnden and Zdeborová (NeurIPS 2020).
 """
 
 from ._validation import as_rng
-from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
-from .flows import MatrixFlow, WeightFlow, empirical_flow, gd_step, weight_flow
-from .experiments import curves_agree, gd_loss_curves, log_mean
+from .data import (
+    TEACHERS,
+    draw_instance,
+    gaussian_teacher,
+    gram,
+    instance_data,
+    instance_rng,
+    labels,
+    nested_instance_data,
+    orthonormal_teacher,
+    sample_inputs,
+)
 from .losses import (
     EmpiricalLoss,
     PopulationLoss,
@@ -20,6 +29,7 @@ from .losses import (
     population_gradient,
     population_loss,
 )
+from .flows import MatrixFlow, WeightFlow, empirical_flow, flow_with_fallback, gd_step, weight_flow
 from .population import (
     decay_rates,
     eigenvalue_flow,
@@ -34,16 +44,7 @@ from .population import (
     short_time_eigenvalue,
     teacher_spectrum,
 )
-from .recovery import (
-    instance_data,
-    nested_instance_data,
-    recovery_bracket,
-    recovery_probability,
-    recovery_threshold,
-)
-from .result import Result
-from .string_profiles import string_profiles
-from .energy_paths import (
+from .strings import (
     StringDynamics,
     distance_to_path,
     flat_stretch,
@@ -52,6 +53,21 @@ from .energy_paths import (
     string_method,
 )
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
+from .loss_curves import curves_agree, gd_loss_curves, log_mean
+from .recovery import (
+    RECOVERY_METHODS,
+    RecoveryMethod,
+    recovery_bracket,
+    recovery_probability,
+    recovery_threshold,
+)
+from .string_profiles import (
+    STRING_PROFILES_SEED,
+    string_profile_instance,
+    string_profiles,
+    string_profiles_seed,
+)
+from .result import Result
 
 __version__ = "0.1.0"
 
@@ -59,30 +75,37 @@ __all__ = [
     "EmpiricalLoss",
     "MatrixFlow",
     "PopulationLoss",
+    "RECOVERY_METHODS",
+    "RecoveryMethod",
     "Result",
+    "STRING_PROFILES_SEED",
     "StringDynamics",
+    "TEACHERS",
     "WeightFlow",
     "as_rng",
     "critical_samples",
+    "curves_agree",
     "decay_rates",
     "distance_to_path",
+    "draw_instance",
     "eigenvalue_flow",
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
     "flat_stretch",
+    "flow_with_fallback",
     "gaussian_teacher",
     "gd_loss_curves",
     "gd_step",
     "gram",
     "instance_data",
+    "instance_rng",
     "is_unique_minimizer",
     "jump_time",
     "labels",
     "late_eigenvalue",
     "late_loss",
     "log_mean",
-    "curves_agree",
     "nested_instance_data",
     "orthonormal_teacher",
     "paper_exponential_loss",
@@ -101,7 +124,9 @@ __all__ = [
     "span_condition",
     "string_arclength",
     "string_method",
+    "string_profile_instance",
     "string_profiles",
+    "string_profiles_seed",
     "teacher_spectrum",
     "weight_flow",
 ]

@@ -1,13 +1,14 @@
-"""Helpers shared by the long sweeps (:mod:`qnb.experiments`, :mod:`qnb.recovery`,
-:mod:`qnb.string_profiles`).
+"""Checkpoint files of the sweeps: one record per file, one schema for every sweep.
 
-A sweep computes many independent items (runs, instances) and may checkpoint
-each finished item to a directory, so that an interrupted sweep resumes
-without recomputation. An item's file name carries a short hash of every
-parameter that determines it; files are written atomically (a temporary file
-renamed into place), so a crash never leaves a half-written file under a
-final name. Progress lines go to ``sys.stderr`` so that notebook outputs
-compared on stdout do not change.
+A record is a flat dict of named values (``bool``, ``int``, ``float``, ``str``
+or arrays) that always holds ``success``, ``status``, ``message`` and
+``seconds``. Its file stores every field under its own name, plus the field
+``checkpoint``: the JSON text of the record's identity (the schema
+:data:`FORMAT`, the sweep's name and the task). A file is read back only when
+that identity is the task's, so a file from another schema, sweep or set of
+parameters is recomputed, never misread. The file name carries a short hash of
+the same identity. Files are written atomically (a temporary file renamed
+into place), so a crash never leaves a half-written file under a final name.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
-import time
 import zipfile
 
 import numpy as np
+
+# The record schema. Bump it when the meaning of a stored field changes: file names and
+# identities change with it, so files of the old schema are recomputed. (Version 1 was the
+# per-sweep schemas "recovery_probability/1", "recovery_threshold/1", "gd_loss_curves/1" and 1.)
+FORMAT = "qnb.sweep/2"
+
+# Fields every record holds.
+COMMON_FIELDS = ("success", "status", "message", "seconds")
 
 
 def check_checkpoint(checkpoint):
@@ -37,34 +44,34 @@ def check_checkpoint(checkpoint):
     return path
 
 
-def check_flag(value, name):
-    """Return ``value`` as ``bool`` after checking it is ``True`` or ``False``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return bool(value)
-
-
-def array_digest(arr):
-    """SHA-256 hex digest of the bytes of an array (for parameters that are arrays)."""
-    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
-
-
-def parameter_hash(params, length=12):
-    """Short hex hash of a JSON-serialisable mapping of parameters (key order irrelevant).
+def identity(sweep, task):
+    """The JSON text that names a record: schema, sweep and task (key order irrelevant).
 
     Examples
     --------
-    >>> parameter_hash({"d": 3, "n": 8}) == parameter_hash({"n": 8, "d": 3})
+    >>> identity("s", {"d": 3, "n": 8}) == identity("s", {"n": 8, "d": 3})
     True
-    >>> len(parameter_hash({"d": 3}))
-    12
     """
-    key = json.dumps(params, sort_keys=True)
-    return hashlib.sha256(key.encode()).hexdigest()[:length]
+    return json.dumps({"format": FORMAT, "sweep": sweep, "task": task}, sort_keys=True)
 
 
-def save_npz_atomic(path, **arrays):
-    """Write ``numpy.savez(path, **arrays)`` atomically (temporary file, then rename)."""
+def record_path(directory, sweep, task, index):
+    """``<directory>/<sweep>_<index fields>_<hash>.npz``, e.g. ``recovery_probability_n12_trial3_….npz``.
+
+    Examples
+    --------
+    >>> os.path.basename(record_path("ck", "s", {"n": 12, "trial": 3, "d": 4}, ("n", "trial")))[:13]
+    's_n12_trial3_'
+    """
+    digest = hashlib.sha256(identity(sweep, task).encode()).hexdigest()[:12]
+    where = "".join(f"_{key}{task[key]}" for key in index)
+    return os.path.join(directory, f"{sweep}{where}_{digest}.npz")
+
+
+def save_record(path, sweep, task, record):
+    """Write ``record`` and its identity to ``path`` atomically (temporary file, then rename)."""
+    arrays = {key: np.asarray(value) for key, value in record.items()}
+    arrays["checkpoint"] = np.array(identity(sweep, task))
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
@@ -77,56 +84,19 @@ def save_npz_atomic(path, **arrays):
         raise
 
 
-def load_npz(path):
-    """All arrays of an ``.npz`` file as a dict; ``None`` when missing or unreadable."""
+def load_record(path, sweep, task):
+    """The record stored at ``path`` for ``task``; ``None`` when missing, unreadable, of
+    another schema or of another task. Scalars come back as Python scalars, arrays as arrays."""
     if not os.path.exists(path):
         return None
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {key: f[key] for key in f.files}
+            fields = {key: f[key] for key in f.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-
-
-def read_record(path, task, scalars, arrays, identity):
-    """A checkpointed record with the given fields; ``None`` when missing, unreadable or when
-    its ``identity`` fields differ from the task's (another item's file).
-
-    ``scalars`` and ``arrays`` map field names to the type each is read as.
-    """
-    f = load_npz(path)
-    if f is None:
+    stored = fields.pop("checkpoint", None)
+    if stored is None or str(stored) != identity(sweep, task):
         return None
-    try:
-        record = {key: kind(f[key][()]) for key, kind in scalars.items()}
-        record |= {key: np.asarray(f[key], dtype=kind) for key, kind in arrays.items()}
-    except (KeyError, ValueError, TypeError):
+    if any(key not in fields for key in COMMON_FIELDS):
         return None
-    if any(record[key] != task[key] for key in identity):
-        return None
-    return record
-
-
-class Progress:
-    """One line on ``sys.stderr`` every ``every`` items and after the last one.
-
-    ``update(done, details)`` prints ``"<label>: <done>/<total> <unit>, <details>, <t> s"``
-    when ``done`` is a multiple of ``every`` or equals ``total``; nothing when disabled.
-    """
-
-    def __init__(self, label, total, unit, enabled=True, every=None, stream=None):
-        self.label, self.total, self.unit, self.enabled = label, total, unit, enabled
-        self.every = max(1, total // 20) if every is None else max(1, int(every))
-        self.stream = stream
-        self.start = time.perf_counter()
-
-    def update(self, done, details=""):
-        if not self.enabled or (done % self.every and done != self.total):
-            return
-        details = f", {details}" if details else ""
-        print(
-            f"{self.label}: {done}/{self.total} {self.unit}{details}, "
-            f"{time.perf_counter() - self.start:.1f} s",
-            file=self.stream if self.stream is not None else sys.stderr,
-            flush=True,
-        )
+    return {key: value.item() if value.ndim == 0 else value for key, value in fields.items()}

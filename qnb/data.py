@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_array, as_rng, as_symmetric, check_int
+from ._validation import as_array, as_rng, as_symmetric, check_choice, check_int, check_seed
 
 
 def gram(W):
@@ -156,3 +156,139 @@ def labels(X, A):
     X = as_array(X, "X", 2)
     A = as_symmetric(A, "A", X.shape[1])
     return np.einsum("ki,ij,kj->k", X, A, X)
+
+
+# Teacher constructors by name: the ``teacher`` argument of every sweep.
+TEACHERS = {"gaussian": gaussian_teacher, "orthonormal": orthonormal_teacher}
+
+
+def instance_rng(seed, *key):
+    """Generator of instance ``key`` of a sweep with root seed ``seed``.
+
+    ``numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=key))``:
+    an instance's randomness depends on the root seed and its own key only,
+    not on which other instances a sweep contains, so any slice of a sweep can
+    be regenerated alone. Child ``r`` of ``SeedSequence(seed).spawn(...)`` is
+    the key ``(r,)``.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative root seed (the ``seed`` a sweep's result reports).
+    *key : int
+        Non-negative integers naming the instance, e.g. ``n, trial``.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = instance_rng(7, 3).standard_normal()
+    >>> b = np.random.default_rng(np.random.SeedSequence(7).spawn(4)[3]).standard_normal()
+    >>> a == b
+    True
+    """
+    seed = check_seed(seed, "seed")
+    key = tuple(check_seed(k, "key entry") for k in key)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def draw_instance(d, m_star, n, rng=None, teacher="gaussian", width=None):
+    """Teacher matrix, inputs, labels and (optionally) a student start of one instance.
+
+    Draws from ``rng``, in this order: the teacher weights (``m_star`` units,
+    ``TEACHERS[teacher]``), the inputs ``X`` of shape ``(n, d)`` and, when
+    ``width`` is given, standard Gaussian student weights ``W0`` of shape
+    ``(width, d)``. Every sweep of the package draws its instances this way,
+    so drawing the start or not leaves the data unchanged.
+
+    Parameters
+    ----------
+    d, m_star, n : int
+        Input dimension, teacher hidden units, number of samples.
+    rng : None, int or numpy.random.Generator
+        Source of randomness (see :func:`qnb.as_rng`); a Generator is
+        advanced past the draws.
+    teacher : {'gaussian', 'orthonormal'}
+        Key of :data:`TEACHERS`.
+    width : int, optional
+        Number of student hidden units; ``None`` draws no start.
+
+    Returns
+    -------
+    A_star : ndarray, shape (d, d)
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,)
+        ``labels(X, A_star)``.
+    W0 : ndarray, shape (width, d), or None
+
+    Examples
+    --------
+    >>> A_star, X, y, W0 = draw_instance(4, 1, 6, rng=0, width=5)
+    >>> A_star.shape, X.shape, y.shape, W0.shape
+    ((4, 4), (6, 4), (6,), (5, 4))
+    """
+    d, m_star, n = check_int(d, "d"), check_int(m_star, "m_star"), check_int(n, "n")
+    teacher = check_choice(teacher, "teacher", TEACHERS)
+    width = None if width is None else check_int(width, "width")
+    rng = as_rng(rng)
+    A_star = gram(TEACHERS[teacher](d, m_star, rng))
+    X = sample_inputs(n, d, rng)
+    W0 = None if width is None else rng.standard_normal((width, d))
+    return A_star, X, labels(X, A_star), W0
+
+
+def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
+    """Teacher matrix, inputs and labels of instance ``(n, trial)`` of :func:`qnb.recovery_probability`.
+
+    :func:`draw_instance` with the generator :func:`instance_rng` ``(seed, n,
+    trial)``; ``method='flow'`` and :func:`qnb.string_profiles` go on to draw
+    the student start from the same generator, so every sweep over ``(n,
+    trial)`` instances sees the same teachers and inputs.
+
+    Returns
+    -------
+    A_star : ndarray, shape (d, d)
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,)
+    rng : numpy.random.Generator
+        The generator, positioned after these draws.
+
+    Examples
+    --------
+    >>> A_star, X, y, rng = instance_data(5, 7, 2, 4, 1)
+    >>> X.shape, bool(abs(y - labels(X, A_star)).max() == 0)
+    ((7, 4), True)
+    """
+    rng = instance_rng(seed, n, trial)
+    A_star, X, y, _ = draw_instance(d, m_star, n, rng, teacher)
+    return A_star, X, y, rng
+
+
+def nested_instance_data(seed, trial, d, m_star, teacher="gaussian"):
+    """Teacher matrix, inputs and labels of instance ``trial`` of :func:`qnb.recovery_threshold`.
+
+    :func:`draw_instance` with ``n = d (d + 1) / 2`` and the generator
+    :func:`instance_rng` ``(seed, trial)``; ``method='flow'`` goes on to draw
+    the student start. The data set with ``n`` samples is made of the first
+    ``n`` rows, so larger data sets contain smaller ones.
+
+    Returns
+    -------
+    A_star : ndarray, shape (d, d)
+    X : ndarray, shape (d (d + 1) / 2, d)
+    y : ndarray, shape (d (d + 1) / 2,)
+    rng : numpy.random.Generator
+        The generator, positioned after these draws.
+
+    Examples
+    --------
+    >>> nested_instance_data(0, 1, 4, 1)[1].shape
+    (10, 4)
+    """
+    d = check_int(d, "d")
+    rng = instance_rng(seed, trial)
+    A_star, X, y, _ = draw_instance(d, m_star, d * (d + 1) // 2, rng, teacher)
+    return A_star, X, y, rng

@@ -204,3 +204,43 @@ def weight_flow(W0, X, y, t_eval, method="DOP853", rtol=1e-10, atol=1e-12, step=
     options = solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
     return _weight_flow(W0, loss, _population_of(A_star, loss.d),
                         **options)
+
+
+def flow_with_fallback(A0, X, y, t_eval, **options):
+    """:func:`empirical_flow` with LSODA and, if that fails, again with BDF.
+
+    Towards a rank-deficient teacher the flow creeps algebraically at late
+    times; LSODA may then switch to its non-stiff method and blow up, where
+    BDF stays stable. The sweeps that run the flow to very long times
+    (:func:`qnb.recovery_probability`, :func:`qnb.recovery_threshold`,
+    :func:`qnb.string_profiles`) solve it with this function.
+
+    Parameters
+    ----------
+    A0, X, y, t_eval
+        As in :func:`empirical_flow`.
+    **options
+        Other keyword arguments of :func:`empirical_flow` (``A_star``,
+        ``rtol``, ``atol``), the same for both attempts; not ``method``.
+
+    Returns
+    -------
+    Result
+        The LSODA result when it succeeded, otherwise the BDF result, whose
+        ``message`` then starts with ``"LSODA failed, BDF: "``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.eye(2)
+    >>> res = flow_with_fallback(np.eye(2), X, np.array([2.0, 3.0]), [0.0, 1e3])
+    >>> res.success, res.method, np.round(np.diag(res.A[-1]), 6)
+    (True, 'LSODA', array([2., 3.]))
+    """
+    if "method" in options:
+        raise TypeError("flow_with_fallback() chooses the method itself; do not pass method")
+    res = empirical_flow(A0, X, y, t_eval, **options)
+    if not res.success:
+        res = empirical_flow(A0, X, y, t_eval, method="BDF", **options)
+        res["message"] = f"LSODA failed, BDF: {res.message}"
+    return res

@@ -6,46 +6,151 @@ instance either when ``A*`` is provably the only positive semidefinite matrix
 that fits the data (``method='certificate'``, :func:`qnb.uniqueness.is_unique_minimizer`;
 Section 3 of the paper: then every zero-loss student is the teacher), or when
 the gradient flow (5) from a random full-rank start ends at ``A*``
-(``method='flow'``, :func:`qnb.empirical_flow`; Section 4). The fraction of
-recovered trials against ``alpha = n / d`` shows the recovery transition.
+(``method='flow'``, :func:`qnb.flow_with_fallback`; Section 4). The methods
+are the entries of the table :data:`RECOVERY_METHODS`, from name to
+:class:`RecoveryMethod`: the sweeps look a method up there and never test its
+name. The fraction of recovered trials against ``alpha = n / d`` shows the
+recovery transition.
 
 Instances are independent and reproducible one by one: instance ``(n, t)``
-takes its randomness from ``numpy.random.SeedSequence(seed, spawn_key=(n, t))``,
-so it is the same whatever other sample sizes and trials the sweep contains.
-They run in parallel on any executor (a process pool, a Dask cluster, or
-in-process), and a long sweep can checkpoint each finished instance and
-resume after an interruption without recomputing it.
+takes its randomness from :func:`qnb.instance_rng` ``(seed, n, t)``, so it is
+the same whatever other sample sizes and trials the sweep contains. The
+sweeps run on the package's sweep engine (:mod:`qnb._sweep`): in parallel on
+any executor (a process pool, a Dask cluster, or in-process), and a long
+sweep can checkpoint each finished instance and resume after an interruption
+without recomputing it. Per-instance status codes are the ``STATUS_*``
+constants below, with one message table per sweep.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import functools
 import time
+from typing import Callable
 
 import numpy as np
 
-from ._checkpoint import (
-    check_checkpoint,
-    check_flag,
-    parameter_hash,
-    read_record,
-    save_npz_atomic,
-)
+from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_n_values, check_root_seed, run_sweep
 from ._validation import check_choice, check_int, check_positive
-from .data import gram, labels, sample_inputs
-from .experiments import TEACHERS, _check_teacher
-from .flows import empirical_flow
+from .data import TEACHERS, draw_instance, gram, instance_rng
+from .data import instance_data, nested_instance_data  # noqa: F401  (importable from here, as before)
+from .flows import flow_with_fallback
 from .result import Result
 from .uniqueness import critical_samples, is_unique_minimizer
-from ._sweep import check_executor, check_root_seed, run_tasks
 
-METHODS = ("certificate", "flow")
+# --- status codes ---------------------------------------------------------------
 
-# Bump when the meaning of a checkpoint file changes, so old files are not reused.
-_CHECKPOINT_FORMAT = "recovery_probability/1"
+# Status of one instance (``instance_status``), the same codes in both sweeps. The solvers'
+# own codes keep their values (is_unique_minimizer: 1 undecided; empirical_flow: -1 failed,
+# 2 diverged), so a status means the same in a result, a checkpoint and a stored file.
+STATUS_DECIDED = 0          # recovery_probability: decided; recovery_threshold: threshold found
+STATUS_UNDECIDED = 1        # the certificate is at the boundary between the cases to round-off
+STATUS_FLOW_FAILED = -1     # the integration failed with LSODA and with BDF
+STATUS_FLOW_DIVERGED = 2    # the flow stopped being finite
+STATUS_NOT_RECOVERED = 3    # recovery_threshold: not recovered even with d (d + 1) / 2 samples
+STATUS_SOLVER_RAISED = -100  # the solver raised ArithmeticError or LinAlgError
 
-# Per-instance status when the solver raised instead of returning a status.
-_STATUS_EXCEPTION = -100
+# A record's message: the entry of its status, with the solver's message as ``detail``.
+INSTANCE_MESSAGES = {
+    STATUS_DECIDED: "decided",
+    STATUS_UNDECIDED: "the certificate is undecided: {detail}",
+    STATUS_FLOW_FAILED: "the flow failed: {detail}",
+    STATUS_FLOW_DIVERGED: "the flow diverged: {detail}",
+    STATUS_SOLVER_RAISED: "the solver raised {detail}",
+}
+THRESHOLD_INSTANCE_MESSAGES = {
+    STATUS_DECIDED: "threshold found with {probes} solves",
+    STATUS_NOT_RECOVERED: "not recovered even with d (d + 1) / 2 = {upper} samples",
+} | {code: "n={n}: " + text for code, text in INSTANCE_MESSAGES.items() if code != STATUS_DECIDED}
+
+# Status of a sweep (``status``).
+PROBABILITY_MESSAGES = {
+    STATUS_ALL_SUCCEEDED: "all {total} instances solved",
+    STATUS_SOME_FAILED: "{failed} of {total} instances failed (counted as not recovered): {details}",
+}
+THRESHOLD_MESSAGES = {
+    STATUS_ALL_SUCCEEDED: "all {total} thresholds found",
+    STATUS_SOME_FAILED: "{failed} of {total} instances failed (counted as never recovered): {details}",
+}
+
+
+# --- the methods: a table from name to decision -------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RecoveryMethod:
+    """How recovery with one data set is decided: an entry of :data:`RECOVERY_METHODS`.
+
+    Attributes
+    ----------
+    solve : callable
+        ``solve(X, y, A_star, W0, flow_time) -> dict`` with ``status`` (a
+        ``STATUS_*`` code of :mod:`qnb.recovery`), ``detail`` (the solver's
+        message) and the fields ``recovered`` reads and ``reported`` names.
+        ``W0`` is ``None`` unless ``'width'`` is among ``parameters``. A
+        top-level function, so that process pools can run it.
+    recovered : callable
+        ``recovered(record, recovery_tol) -> bool``: the verdict of a decided record.
+    reported : tuple of str
+        Float fields reported per instance by :func:`recovery_probability`
+        (NaN where the solver raised).
+    value : str
+        The field :func:`recovery_threshold` reports per probe (``probe_value``).
+    parameters : tuple of str
+        Sweep parameters the method depends on (``'width'`` draws a student
+        start); they enter the tasks and so the checkpoint files.
+        ``'recovery_tol'`` enters only :func:`recovery_threshold`'s, whose
+        search it steers: :func:`recovery_probability` applies it to the
+        stored record.
+
+    Examples
+    --------
+    >>> RECOVERY_METHODS["flow"].value, RECOVERY_METHODS["certificate"].parameters
+    ('distance', ())
+    """
+
+    solve: Callable
+    recovered: Callable
+    reported: tuple
+    value: str
+    parameters: tuple = ()
+
+
+def _certify(X, y, A_star, W0, flow_time):
+    res = is_unique_minimizer(X, A_star)
+    return {"unique": bool(res.unique), "certificate": float(res.certificate),
+            "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+
+
+def _certified(record, recovery_tol):
+    return bool(record["unique"])
+
+
+# empirical_flow's status -> the instance's.
+_FLOW_STATUS = {0: STATUS_DECIDED, -1: STATUS_FLOW_FAILED, 2: STATUS_FLOW_DIVERGED}
+
+
+def _flow(X, y, A_star, W0, flow_time):
+    res = flow_with_fallback(gram(W0), X, y, [0.0, flow_time])
+    out = {"final_loss": np.nan, "distance": np.nan, "detail": str(res.message),
+           "status": _FLOW_STATUS.get(res.status, STATUS_FLOW_FAILED)}
+    if res.success:
+        out["final_loss"] = float(res.loss[-1])
+        out["distance"] = float(np.linalg.norm(res.A[-1] - A_star) / np.linalg.norm(A_star))
+    return out
+
+
+def _close(record, recovery_tol):
+    return bool(record["distance"] < recovery_tol)
+
+
+RECOVERY_METHODS = {
+    # A* provably the only PSD matrix fitting the labels (Section 3).
+    "certificate": RecoveryMethod(_certify, _certified, ("certificate",), "certificate"),
+    # The gradient flow (5) from a full-rank start ends within recovery_tol of A* (Section 4).
+    "flow": RecoveryMethod(_flow, _close, ("final_loss", "distance"), "distance",
+                           ("width", "flow_time", "recovery_tol")),
+}
 
 
 # --- one instance (runs in a worker process) ----------------------------------
@@ -54,194 +159,61 @@ _STATUS_EXCEPTION = -100
 _SOLVER_ERRORS = (ArithmeticError, np.linalg.LinAlgError)
 
 
-def _draw_instance(seed, spawn_key, n, d, m_star, teacher):
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=spawn_key))
-    A_star = gram(TEACHERS[teacher](d, m_star, rng))
-    X = sample_inputs(n, d, rng)
-    return A_star, X, labels(X, A_star), rng
-
-
-def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
-    """Teacher matrix, inputs and labels of instance ``(n, trial)`` of :func:`recovery_probability`.
-
-    The generator is ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(n, trial)))``;
-    it draws the teacher (``m_star`` units) and then the inputs ``X`` of shape
-    ``(n, d)``; ``method='flow'`` goes on to draw the student start from the
-    same generator. Both methods therefore see the same instances.
-
-    Returns
-    -------
-    A_star : ndarray, shape (d, d)
-    X : ndarray, shape (n, d)
-    y : ndarray, shape (n,)
-    rng : numpy.random.Generator
-        The generator, positioned after these draws.
-    """
-    return _draw_instance(seed, (n, trial), n, d, m_star, teacher)
-
-
-def nested_instance_data(seed, trial, d, m_star, teacher="gaussian"):
-    """Teacher matrix, inputs and labels of instance ``trial`` of :func:`recovery_threshold`.
-
-    The generator is ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(trial,)))``;
-    it draws the teacher (``m_star`` units), then ``d (d + 1) / 2`` inputs, then
-    (``method='flow'``) the student start. The data set with ``n`` samples is
-    made of the first ``n`` rows, so larger data sets contain smaller ones.
-
-    Returns
-    -------
-    A_star : ndarray, shape (d, d)
-    X : ndarray, shape (d (d + 1) / 2, d)
-    y : ndarray, shape (d (d + 1) / 2,)
-    rng : numpy.random.Generator
-        The generator, positioned after these draws.
-    """
-    return _draw_instance(seed, (trial,), d * (d + 1) // 2, d, m_star, teacher)
-
-
-def _flow_with_fallback(A0, X, y, t_eval):
-    """:func:`empirical_flow` with LSODA and, if that fails, again with BDF (the message says so)."""
-    res = empirical_flow(A0, X, y, t_eval)
-    if not res.success:
-        # LSODA can switch to its non-stiff method at late times, when the flow
-        # creeps towards a rank-deficient teacher, and blow up; BDF stays stable.
-        res = empirical_flow(A0, X, y, t_eval, method="BDF")
-        res["message"] = f"LSODA failed, BDF: {res.message}"
-    return res
-
-
-def _solve(method, X, y, A_star, W0, flow_time):
-    """Decide one data set: certificate of uniqueness, or the flow from ``gram(W0)`` up to ``flow_time``.
-
-    The flow is solved with LSODA and, if that fails, again with BDF.
-    Returns a dict with ``unique`` and ``certificate`` (certificate) or
-    ``final_loss`` and ``distance`` (flow; NaN unless it succeeded), and the
-    solver's ``success``, ``status`` and ``message``; a solver that raised one
-    of ``_SOLVER_ERRORS`` gives ``success=False`` and ``_STATUS_EXCEPTION``.
-    """
-    out = {"unique": False, "certificate": np.nan, "final_loss": np.nan, "distance": np.nan}
+def _decide(method, X, y, A_star, W0, flow_time):
+    """``method.solve`` with solver errors turned into ``STATUS_SOLVER_RAISED``; adds ``success``."""
     try:
-        if method == "certificate":
-            res = is_unique_minimizer(X, A_star)
-            out["unique"] = bool(res.unique)
-            out["certificate"] = float(res.certificate)
-        else:
-            res = _flow_with_fallback(gram(W0), X, y, [0.0, flow_time])
-            if res.success:
-                out["final_loss"] = float(res.loss[-1])
-                out["distance"] = float(np.linalg.norm(res.A[-1] - A_star) / np.linalg.norm(A_star))
-        out.update(success=bool(res.success), status=int(res.status), message=str(res.message))
+        out = dict(method.solve(X, y, A_star, W0, flow_time))
     except _SOLVER_ERRORS as exc:
-        out.update(success=False, status=_STATUS_EXCEPTION, message=f"{type(exc).__name__}: {exc}")
+        out = {key: np.nan for key in method.reported}
+        out.update(status=STATUS_SOLVER_RAISED, detail=f"{type(exc).__name__}: {exc}")
+    out["success"] = out["status"] == STATUS_DECIDED
     return out
 
 
-def _run_instance(task):
-    """Solve one instance of :func:`recovery_probability`; ``task`` is a plain dict.
-
-    Top-level (picklable by reference) so that process pools and Dask workers
-    can run it. The returned record holds what the checkpoint file stores;
-    whether the instance counts as recovered is decided from it by
-    :func:`_recovered` in the calling process.
-    """
-    start = time.perf_counter()
-    A_star, X, y, rng = instance_data(task["seed"], task["n"], task["trial"], task["d"],
-                                      task["m_star"], task["teacher"])
-    W0 = rng.standard_normal((task["width"], task["d"])) if task["method"] == "flow" else None
-    record = {"n": task["n"], "trial": task["trial"], "method": task["method"]}
-    record |= _solve(task["method"], X, y, A_star, W0, task.get("flow_time"))
-    record["seconds"] = time.perf_counter() - start
-    return record
+def _draw(task, n, *key):
+    """Teacher, data and (when the method needs one) start of the instance ``key`` of ``task``."""
+    return draw_instance(task["d"], task["m_star"], n, instance_rng(task["seed"], *key),
+                         task["teacher"], task.get("width"))
 
 
-def _recovered(record, recovery_tol):
-    """Recovered: a successful solve that certifies uniqueness / ends within ``recovery_tol``."""
-    if not record["success"]:
-        return False
-    if record["method"] == "certificate":
-        return bool(record["unique"])
-    return bool(record["distance"] < recovery_tol)
+def _probability_instance(method, task):
+    """The record of instance ``(n, trial)`` of :func:`recovery_probability`."""
+    A_star, X, y, W0 = _draw(task, task["n"], task["n"], task["trial"])
+    out = _decide(method, X, y, A_star, W0, task.get("flow_time"))
+    out["message"] = INSTANCE_MESSAGES[out["status"]].format(detail=out.pop("detail"))
+    return out
 
 
-# --- checkpoint files ----------------------------------------------------------
-
-_RECORD_FIELDS = {
-    "n": int, "trial": int, "method": str, "unique": bool, "certificate": float,
-    "final_loss": float, "distance": float, "success": bool, "status": int, "message": str,
-    "seconds": float,
-}
+def _recovered(method, records, recovery_tol):
+    """Per record: a successful solve whose verdict is recovery."""
+    return np.array([bool(r["success"]) and method.recovered(r, recovery_tol) for r in records])
 
 
-def _task_hash(task):
-    """Hash of every parameter that determines the instance's record, ``n`` and trial included.
+# --- arguments shared by the two sweeps ------------------------------------------
 
-    ``recovery_tol`` is not among them: the record stores the distance, and the
-    decision is taken again on loading, so a new tolerance reuses old flows.
-    """
-    return parameter_hash({"format": _CHECKPOINT_FORMAT} | task)
-
-
-def _checkpoint_path(directory, task):
-    return os.path.join(directory, f"n{task['n']:06d}_t{task['trial']:05d}_{_task_hash(task)}.npz")
-
-
-def _save_record(path, record):
-    save_npz_atomic(path, **{key: np.array(record[key]) for key in _RECORD_FIELDS})
-
-
-def _load_record(path, task):
-    return read_record(path, task, _RECORD_FIELDS, {}, ("n", "trial", "method"))
-
-
-# --- the sweep -----------------------------------------------------------------
-
-def _check_n_values(n_values):
-    if isinstance(n_values, (str, bytes)) or np.ndim(n_values) > 1:
-        raise TypeError(f"n_values must be a 1-D sequence of integers, got {type(n_values).__name__}")
-    values = [n_values] if np.ndim(n_values) == 0 else list(np.asarray(n_values, dtype=object))
-    if not values:
-        raise ValueError("n_values must not be empty")
-    values = [check_int(n, "n_values entry") for n in values]
-    if len(set(values)) != len(values):
-        raise ValueError(f"n_values must not repeat a value, got {values}")
-    return np.array(values, dtype=int)
-
-
-def _check_sweep_args(d, m_star, trials, method, rng, executor, teacher, width, flow_time,
-                      recovery_tol, checkpoint, progress):
-    """Checked arguments shared by the sweeps.
-
-    Returns ``trials``, ``executor``, ``checkpoint``, ``progress``, the task
-    fields that define an instance (``base``) and the parameters every result
-    reports (``params``).
-    """
+def _check_sweep_args(d, m_star, trials, method, rng, teacher, width, flow_time, recovery_tol):
+    """Checked arguments: ``trials``, the method's entry and the parameters every result reports."""
     d = check_int(d, "d")
     m_star = check_int(m_star, "m_star")
     trials = check_int(trials, "trials")
-    method = check_choice(method, "method", METHODS)
-    seed = check_root_seed(rng)
-    executor = check_executor(executor)
-    teacher = _check_teacher(teacher)
-    width = d if width is None else check_int(width, "width")
-    flow_time = check_positive(flow_time, "flow_time")
-    recovery_tol = check_positive(recovery_tol, "recovery_tol")
-    checkpoint = check_checkpoint(checkpoint)
-    progress = check_flag(progress, "progress")
-    base = {"seed": seed, "d": d, "m_star": m_star, "teacher": teacher, "method": method}
-    if method == "flow":
-        base |= {"width": width, "flow_time": flow_time}
-    params = {"d": d, "m_star": m_star, "method": method, "seed": seed, "teacher": teacher,
-              "width": width, "flow_time": flow_time, "recovery_tol": recovery_tol}
-    return trials, executor, checkpoint, progress, base, params
+    name = check_choice(method, "method", RECOVERY_METHODS)
+    params = {"d": d, "m_star": m_star, "method": name, "seed": check_root_seed(rng),
+              "teacher": check_choice(teacher, "teacher", TEACHERS),
+              "width": d if width is None else check_int(width, "width"),
+              "flow_time": check_positive(flow_time, "flow_time"),
+              "recovery_tol": check_positive(recovery_tol, "recovery_tol")}
+    return trials, RECOVERY_METHODS[name], params
 
 
-def _sweep_status(n_failed, total, failures, counted_as):
-    """``success``, ``status`` and ``message`` of a sweep with ``n_failed`` failed instances."""
-    if n_failed == 0:
-        return {"success": True, "status": 0, "message": f"all {total} instances solved"}
-    return {"success": False, "status": 1,
-            "message": f"{n_failed} of {total} instances failed (counted as {counted_as}): "
-                       + "; ".join(failures)}
+def _task(params, method, steered):
+    """The task fields that determine an instance: the data's and the method's parameters;
+    ``recovery_tol`` only where it ``steered`` the computation (the threshold's search)."""
+    keys = ("seed", "d", "m_star", "teacher", "method") + method.parameters
+    return {key: params[key] for key in keys if steered or key != "recovery_tol"}
+
+
+def _label(sweep, params):
+    return f"{sweep}(d={params['d']}, m_star={params['m_star']}, method={params['method']!r})"
 
 
 def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=None,
@@ -249,14 +221,14 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
                          recovery_tol=1e-3, checkpoint=None, progress=False):
     """Fraction of random instances on which the teacher is recovered, for each ``n``.
 
-    Instance ``(n, t)`` (sample size ``n``, trial ``t``) uses the generator
-    ``numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(n, t)))``
-    and draws, in this order, the teacher weights (``m_star`` units; ``A* =
+    Instance ``(n, t)`` (sample size ``n``, trial ``t``) is drawn by
+    :func:`qnb.draw_instance` from the generator :func:`qnb.instance_rng`
+    ``(seed, n, t)``: the teacher weights (``m_star`` units; ``A* =
     gram(W*)``), the inputs ``X`` of shape ``(n, d)`` (labels ``y = labels(X,
     A*)``) and, for ``method='flow'``, standard Gaussian student weights
-    ``W0`` of shape ``(width, d)``. It does not depend on the other entries of
-    ``n_values`` nor on ``trials``, and both methods see the same teachers and
-    inputs.
+    ``W0`` of shape ``(width, d)`` (:func:`qnb.instance_data` gives the
+    first three). It does not depend on the other entries of ``n_values`` nor
+    on ``trials``, and both methods see the same teachers and inputs.
 
     Parameters
     ----------
@@ -269,13 +241,13 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     trials : int
         Number of instances per sample size.
     method : {'certificate', 'flow'}
-        ``'certificate'``: recovered when
+        A key of :data:`RECOVERY_METHODS`. ``'certificate'``: recovered when
         :func:`qnb.uniqueness.is_unique_minimizer` certifies that ``A*`` is the
         only positive semidefinite matrix fitting the labels.
         ``'flow'``: recovered when the gradient flow (5) from ``A(0) =
-        gram(W0)``, solved with :func:`qnb.empirical_flow` (default integrator
-        and tolerances, BDF if LSODA fails) up to ``flow_time``, ends at relative Frobenius distance
-        ``||A(T) - A*|| / ||A*|| < recovery_tol``.
+        gram(W0)``, solved with :func:`qnb.flow_with_fallback` (default
+        tolerances; LSODA, then BDF if LSODA fails) up to ``flow_time``, ends at
+        relative Frobenius distance ``||A(T) - A*|| / ||A*|| < recovery_tol``.
     rng : None, int or numpy.random.Generator
         Root seed of the sweep. ``None`` draws fresh entropy and a Generator
         draws a seed; either way the seed used is returned as ``seed``, so
@@ -288,7 +260,7 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         ``Client``), is used as it is and left open. Results do not depend on
         the executor.
     teacher : {'gaussian', 'orthonormal'}
-        :func:`qnb.gaussian_teacher` or :func:`qnb.orthonormal_teacher`.
+        Key of :data:`qnb.TEACHERS`.
     width : int, optional
         Number of student hidden units for ``method='flow'``; default ``d``,
         so that the start has full rank almost surely, as Theorem 4.1 assumes.
@@ -302,8 +274,9 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         Threshold on the relative distance for ``method='flow'``.
     checkpoint : str or os.PathLike, optional
         Directory (created if missing). Each finished instance is written there
-        atomically as soon as it completes, as ``n<n>_t<trial>_<hash>.npz``,
-        where the hash covers every parameter that determines the instance's
+        atomically as soon as it completes, as
+        ``recovery_probability_n<n>_trial<trial>_<hash>.npz``; the file holds,
+        and the hash covers, every parameter that determines the instance's
         result (method, seed, ``d``, ``m_star``, teacher, ``n``, trial and, for
         the flow, ``width`` and ``flow_time``; not ``recovery_tol``, which is
         applied to the stored distance). Instances found there are read
@@ -321,14 +294,17 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         shape ``(len(n_values), trials)``), ``probability`` (fraction of
         recovered trials per ``n``; a failed instance counts as not recovered),
         ``stderr`` (binomial standard error ``sqrt(p (1 - p) / trials)``),
-        ``instance_success``, ``instance_status``, ``instance_seconds``
-        (per instance, as first computed), ``failed_per_n``, ``n_failed``,
+        ``instance_success``, ``instance_status`` (:data:`INSTANCE_MESSAGES`:
+        0 decided, 1 certificate undecided, -1 flow failed, 2 flow diverged,
+        -100 the solver raised), ``instance_seconds`` (per instance, as first
+        computed), ``failed_per_n``, ``n_failed``,
         ``n_loaded`` (instances read from ``checkpoint``), for
         ``method='certificate'`` ``certificate`` (per instance), for
         ``method='flow'`` ``final_loss`` (training loss at ``flow_time``) and
         ``distance`` (NaN where the solve failed); ``success`` (no instance
-        failed), ``status`` (0 if so, 1 otherwise), ``message`` (the failed
-        instances and why), ``seconds`` (wall time of the call) and the
+        failed), ``status`` (0 if so, 1 otherwise; :data:`PROBABILITY_MESSAGES`),
+        ``message`` (the failed instances and why), ``seconds`` (wall time of
+        the call) and the
         parameters ``d``, ``m_star``, ``method``, ``seed``, ``teacher``,
         ``width``, ``flow_time``, ``recovery_tol``.
 
@@ -353,66 +329,35 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     True
     """
     start = time.perf_counter()
-    n_values = _check_n_values(n_values)
-    trials, executor, checkpoint, progress, base, params = _check_sweep_args(
-        d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
-        checkpoint, progress)
-    d, m_star, method, recovery_tol = (params[k] for k in ("d", "m_star", "method", "recovery_tol"))
+    n_values = check_n_values(n_values)
+    trials, decision, params = _check_sweep_args(d, m_star, trials, method, rng, teacher, width,
+                                                flow_time, recovery_tol)
+    base = _task(params, decision, steered=False)
     tasks = [base | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
-    index = {(int(n), t): (i, t) for i, n in enumerate(n_values) for t in range(trials)}
-
-    records, n_loaded = run_tasks(
-        tasks, _run_instance, executor, checkpoint, path_of=_checkpoint_path,
-        load=_load_record, save=_save_record, progress=progress,
-        label=f"recovery_probability(d={d}, m_star={m_star}, method={method!r})")
-    records = {(tasks[i]["n"], tasks[i]["trial"]): record for i, record in records.items()}
+    records = run_sweep("recovery_probability", functools.partial(_probability_instance, decision),
+                        tasks, index=("n", "trial"), executor=executor, checkpoint=checkpoint,
+                        progress=progress, label=_label("recovery_probability", params))
 
     shape = (n_values.size, trials)
-    recovered = np.zeros(shape, bool)
-    success = np.zeros(shape, bool)
-    status = np.zeros(shape, int)
-    seconds = np.zeros(shape)
-    extra = {key: np.full(shape, np.nan) for key in
-             (("certificate",) if method == "certificate" else ("final_loss", "distance"))}
-    messages = []
-    for key, record in records.items():
-        i, t = index[key]
-        recovered[i, t] = _recovered(record, recovery_tol)
-        success[i, t], status[i, t], seconds[i, t] = record["success"], record["status"], record["seconds"]
-        for name in extra:
-            extra[name][i, t] = record[name]
-        if not record["success"]:
-            messages.append(f"n={key[0]} trial {key[1]}: {record['message']}")
-
+    summary = records.summary(shape, PROBABILITY_MESSAGES)
+    recovered = _recovered(decision, records, params["recovery_tol"]).reshape(shape)
     probability = recovered.mean(axis=1)
-    n_failed = int(np.sum(~success))
     return Result(
-        **_sweep_status(n_failed, len(tasks), messages, "not recovered"),
+        **summary,
         n_values=n_values,
-        alpha=n_values / d,
+        alpha=n_values / params["d"],
         trials=trials,
         recovered=recovered,
         probability=probability,
         stderr=np.sqrt(probability * (1.0 - probability) / trials),
-        instance_success=success,
-        instance_status=status,
-        instance_seconds=seconds,
-        failed_per_n=np.sum(~success, axis=1),
-        n_failed=n_failed,
-        n_loaded=n_loaded,
-        **extra,
+        failed_per_n=np.sum(~summary["instance_success"], axis=1),
+        **{key: records.array(key, shape, float) for key in decision.reported},
         seconds=time.perf_counter() - start,
         **params,
     )
 
 
 # --- the recovery threshold of one nested instance -------------------------------------
-
-_THRESHOLD_FORMAT = "recovery_threshold/1"
-
-# Instance status when even d (d + 1) / 2 samples did not recover the teacher.
-_STATUS_NOT_RECOVERED = 2
-
 
 def recovery_bracket(d, m_star):
     """Sample sizes between which the recovery threshold of a rank-``r`` teacher must lie.
@@ -482,69 +427,41 @@ def _smallest_recovered(recovered_at, lower, upper, guess, step):
 
 
 class _ProbeFailed(Exception):
-    """A solver failure at one sample size; stops the search of that instance."""
+    """A failed solve at one sample size; stops the search of that instance."""
 
 
-def _run_threshold_instance(task):
-    """Recovery threshold of one nested instance of :func:`recovery_threshold`."""
-    start = time.perf_counter()
-    d, m_star, method = task["d"], task["m_star"], task["method"]
-    A_star, X, y, rng = nested_instance_data(task["seed"], task["trial"], d, m_star,
-                                             task["teacher"])
-    W0 = rng.standard_normal((task["width"], d)) if method == "flow" else None
+def _threshold_instance(method, task):
+    """The record of instance ``trial`` of :func:`recovery_threshold`: its threshold and probes."""
+    d, m_star = task["d"], task["m_star"]
+    lower, upper = recovery_bracket(d, m_star)
+    A_star, X, y, W0 = _draw(task, upper, task["trial"])
     probes = []
 
     def recovered_at(n):
-        out = _solve(method, X[:n], y[:n], A_star, W0, task.get("flow_time"))
-        out["method"] = method
-        recovered = _recovered(out, task.get("recovery_tol"))
-        probes.append((n, recovered, out["certificate" if method == "certificate" else "distance"]))
+        out = _decide(method, X[:n], y[:n], A_star, W0, task.get("flow_time"))
+        verdict = out["success"] and method.recovered(out, task.get("recovery_tol"))
+        probes.append((n, verdict, out[method.value]))
         if not out["success"]:
-            raise _ProbeFailed(out["status"], f"n={n}: {out['message']}")
-        return recovered
+            raise _ProbeFailed(out["status"], {"n": n, "detail": out["detail"]})
+        return verdict
 
-    lower, upper = recovery_bracket(d, m_star)
-    record = {"trial": task["trial"], "method": method, "n_threshold": -1,
-              "success": False}
+    threshold = None
     try:
         threshold = _smallest_recovered(recovered_at, lower, upper,
                                         guess=critical_samples(d, m_star), step=max(1, d // 4))
     except _ProbeFailed as failure:
-        record.update(status=int(failure.args[0]), message=failure.args[1])
+        status, context = failure.args
     else:
-        if threshold is None:
-            record.update(status=_STATUS_NOT_RECOVERED,
-                          message=f"not recovered even with d (d + 1) / 2 = {upper} samples")
-        else:
-            record.update(n_threshold=threshold, success=True, status=0,
-                          message=f"threshold found with {len(probes)} solves")
-    record["probe_n"] = np.array([p[0] for p in probes], dtype=int)
-    record["probe_recovered"] = np.array([p[1] for p in probes], dtype=bool)
-    record["probe_value"] = np.array([p[2] for p in probes], dtype=float)
-    record["seconds"] = time.perf_counter() - start
-    return record
-
-
-_THRESHOLD_FIELDS = {
-    "trial": int, "method": str, "n_threshold": int, "success": bool, "status": int,
-    "message": str, "seconds": float,
-}
-_PROBE_FIELDS = {"probe_n": int, "probe_recovered": bool, "probe_value": float}
-
-
-def _threshold_path(directory, task):
-    digest = parameter_hash({"format": _THRESHOLD_FORMAT} | task)
-    return os.path.join(directory, f"t{task['trial']:05d}_{digest}.npz")
-
-
-def _save_threshold(path, record):
-    arrays = {key: np.array(record[key]) for key in _THRESHOLD_FIELDS}
-    arrays |= {key: np.asarray(record[key], dtype=kind) for key, kind in _PROBE_FIELDS.items()}
-    save_npz_atomic(path, **arrays)
-
-
-def _load_threshold(path, task):
-    return read_record(path, task, _THRESHOLD_FIELDS, _PROBE_FIELDS, ("trial", "method"))
+        status = STATUS_NOT_RECOVERED if threshold is None else STATUS_DECIDED
+        context = {"upper": upper, "probes": len(probes)}
+    return {
+        "n_threshold": -1 if threshold is None else threshold,
+        "success": status == STATUS_DECIDED, "status": status,
+        "message": THRESHOLD_INSTANCE_MESSAGES[status].format(**context),
+        "probe_n": np.array([p[0] for p in probes], dtype=int),
+        "probe_recovered": np.array([p[1] for p in probes], dtype=bool),
+        "probe_value": np.array([p[2] for p in probes], dtype=float),
+    }
 
 
 def recovery_threshold(d, m_star, trials, method="certificate", rng=None, executor=None,
@@ -574,8 +491,8 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
         (Theorem 4.1), up to the tolerance ``recovery_tol``.
     rng, executor, teacher, width, flow_time, recovery_tol, checkpoint, progress
         As in :func:`recovery_probability`. Checkpoint files are one per
-        instance, ``t<trial>_<hash>.npz``; for the flow the hash also covers
-        ``recovery_tol``, which steers the search.
+        instance, ``recovery_threshold_trial<trial>_<hash>.npz``; for the flow
+        they also cover ``recovery_tol``, which steers the search.
 
     Returns
     -------
@@ -588,10 +505,13 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
         count as not recovered), ``probe_n``, ``probe_recovered``,
         ``probe_value`` (per instance, the sample sizes tried, the verdicts and
         the certificate or flow distance), ``n_probes``, ``instance_success``,
-        ``instance_status`` (0, a solver status, or 2 when not even
-        ``n_upper`` samples recovered), ``instance_seconds``, ``n_failed``,
-        ``n_loaded``, ``success``, ``status``, ``message``, ``seconds`` and the
-        parameters.
+        ``instance_status`` (:data:`THRESHOLD_INSTANCE_MESSAGES`: 0 threshold
+        found, 3 not recovered even with ``n_upper`` samples, or the status of
+        the failed solve as in :func:`recovery_probability`: 1 certificate
+        undecided, -1 flow failed, 2 flow diverged, -100 the solver raised),
+        ``instance_seconds``, ``n_failed``, ``n_loaded``, ``success``,
+        ``status`` (0, or 1 when an instance failed; :data:`THRESHOLD_MESSAGES`),
+        ``message``, ``seconds`` and the parameters.
 
     Examples
     --------
@@ -602,45 +522,33 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
     array([0.33333333])
     """
     start = time.perf_counter()
-    trials, executor, checkpoint, progress, base, params = _check_sweep_args(
-        d, m_star, trials, method, rng, executor, teacher, width, flow_time, recovery_tol,
-        checkpoint, progress)
-    d, m_star, method, recovery_tol = (params[k] for k in ("d", "m_star", "method", "recovery_tol"))
-    if method == "flow":
-        base |= {"recovery_tol": recovery_tol}
+    trials, decision, params = _check_sweep_args(d, m_star, trials, method, rng, teacher, width,
+                                                 flow_time, recovery_tol)
+    base = _task(params, decision, steered=True)
     tasks = [base | {"trial": t} for t in range(trials)]
-    records, n_loaded = run_tasks(
-        tasks, _run_threshold_instance, executor, checkpoint, path_of=_threshold_path,
-        load=_load_threshold, save=_save_threshold, progress=progress,
-        label=f"recovery_threshold(d={d}, m_star={m_star}, method={method!r})")
-    records = [records[t] for t in range(trials)]
+    records = run_sweep("recovery_threshold", functools.partial(_threshold_instance, decision),
+                        tasks, index=("trial",), executor=executor, checkpoint=checkpoint,
+                        progress=progress, label=_label("recovery_threshold", params))
 
-    lower, upper = recovery_bracket(d, m_star)
-    n_threshold = np.array([r["n_threshold"] for r in records], dtype=int)
-    success = np.array([r["success"] for r in records], dtype=bool)
+    summary = records.summary((trials,), THRESHOLD_MESSAGES)
+    success, n_threshold = summary["instance_success"], records.array("n_threshold", (trials,), int)
+    lower, upper = recovery_bracket(params["d"], params["m_star"])
     n_values = np.arange(lower, upper + 1)
     recovered = success[:, None] & (n_threshold[:, None] <= n_values[None, :])
-    n_failed = int(np.sum(~success))
-    failures = [f"trial {r['trial']}: {r['message']}" for r in records if not r["success"]]
     return Result(
-        **_sweep_status(n_failed, trials, failures, "never recovered"),
+        **summary,
         n_threshold=n_threshold,
-        alpha_threshold=np.where(success, n_threshold / d, np.nan),
+        alpha_threshold=np.where(success, n_threshold / params["d"], np.nan),
         n_lower=lower,
         n_upper=upper,
         n_values=n_values,
-        alpha=n_values / d,
+        alpha=n_values / params["d"],
         probability=recovered.mean(axis=0),
         trials=trials,
         probe_n=[r["probe_n"] for r in records],
         probe_recovered=[r["probe_recovered"] for r in records],
         probe_value=[r["probe_value"] for r in records],
         n_probes=np.array([r["probe_n"].size for r in records]),
-        instance_success=success,
-        instance_status=np.array([r["status"] for r in records], dtype=int),
-        instance_seconds=np.array([r["seconds"] for r in records]),
-        n_failed=n_failed,
-        n_loaded=n_loaded,
         seconds=time.perf_counter() - start,
         **params,
     )

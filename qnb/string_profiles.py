@@ -1,8 +1,8 @@
 """Loss profiles along converged strings for many teacher-student instances (Fig. 4).
 
-For every instance ``(n, trial)`` the same data as :func:`qnb.recovery_probability`
+For every instance ``(n, trial)``, the same data as :func:`qnb.recovery_probability`
 (:func:`qnb.instance_data`) and a Gaussian student start ``A(0) = W0^T W0 / m``
-drawn next from the same generator, this module
+drawn next from the same generator (:func:`string_profile_instance`), this module
 
 * runs :func:`qnb.string_method` from ``A(0)`` to the teacher ``A*`` and keeps the
   training and population losses along the string;
@@ -13,89 +13,139 @@ drawn next from the same generator, this module
 * decides with the certificate (:func:`qnb.is_unique_minimizer`) whether ``A*`` is
   the only PSD zero of the training loss.
 
-Instances run in parallel and are checkpointed one file each, as in the other sweeps.
+Instances run on the package's sweep engine (:mod:`qnb._sweep`): in parallel, and
+checkpointed one file each, as in the other sweeps.
 """
 
 from __future__ import annotations
 
-import os
-import time
-
 import numpy as np
 
-from ._checkpoint import (
-    check_checkpoint,
-    check_flag,
-    parameter_hash,
-    read_record,
-    save_npz_atomic,
-)
-from ._sweep import check_executor, check_root_seed, run_tasks
-from ._validation import check_int, check_positive
-from .data import gram
-from .energy_paths import distance_to_path, flat_stretch, string_method
-from .experiments import _check_teacher
-from .losses import _population_loss
-from .recovery import _check_n_values, _flow_with_fallback, instance_data
+from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_n_values, check_root_seed, run_sweep
+from ._validation import check_choice, check_int, check_positive, check_seed
+from .data import TEACHERS, draw_instance, gram, instance_rng
+from .strings import distance_to_path, flat_stretch, string_method
+from .flows import flow_with_fallback
+from .losses import population_loss
 from .result import Result
 from .uniqueness import is_unique_minimizer
 
-_CHECKPOINT_FORMAT = 1
+# Root seed of the book's Fig. 4 sweep at dimension d is STRING_PROFILES_SEED + d
+# (book/data/make_string_profiles.py, the string chapter, benchmarks/bench_string_method.py).
+STRING_PROFILES_SEED = 40_600_000
+
 _FLOW_SAMPLES = 4000  # trajectory samples, log-spaced in time, for the string-to-flow distance
 
-_SCALARS = {
-    "n": int, "trial": int, "nit": int, "status": int, "success": bool, "message": str,
-    "flat_start": int, "flat_count": int, "flat_length": float, "unique": bool,
-    "certificate": float, "flow_gap": float, "flow_population_loss": float,
-    "flow_train_loss": float, "flow_success": bool, "gd_distance": float, "seconds": float,
+# Status of one instance (``instance_status``).
+STATUS_COMPLETE = 0
+STATUS_STRING_FAILED = 1
+STATUS_FLOW_FAILED = 2
+
+INSTANCE_MESSAGES = {
+    STATUS_COMPLETE: "the string converged and the flow reached flow_time",
+    STATUS_STRING_FAILED: "the string did not converge: {string}",
+    STATUS_FLOW_FAILED: "the gradient flow failed: {flow}",
 }
-_ARRAYS = {"train_loss": float, "population_loss": float, "arclength": float}
+
+# Status of a sweep (``status``).
+MESSAGES = {
+    STATUS_ALL_SUCCEEDED: "all {total} strings converged and all flows succeeded",
+    STATUS_SOME_FAILED: "{failed} of {total} instances incomplete: {details}",
+}
+
+# Fields of a record reported per instance (and stored in book/data/string_profiles.npz).
+_STRING_FIELDS = ("train_loss", "population_loss", "arclength", "nit", "string_status", "string_success")
+_FIELDS = _STRING_FIELDS + ("flat_start", "flat_count", "flat_length", "unique", "certificate",
+                            "flow_gap", "flow_population_loss", "flow_train_loss", "flow_success",
+                            "gd_distance")
 
 
-def _flow(A0, X, y, flow_time):
-    t = np.concatenate(([0.0], np.logspace(-4, np.log10(flow_time), _FLOW_SAMPLES)))
-    return _flow_with_fallback(A0, X, y, t)
+def string_profiles_seed(d):
+    """Root seed of the book's Fig. 4 sweep at dimension ``d``: ``STRING_PROFILES_SEED + d``.
+
+    Examples
+    --------
+    >>> string_profiles_seed(8)
+    40600008
+    """
+    return STRING_PROFILES_SEED + check_int(d, "d")
 
 
-def _run_instance(task):
+def string_profile_instance(d, n, trial, m_star=1, rng=0, teacher="gaussian", width=None):
+    """Student start, teacher and data of instance ``(n, trial)`` of :func:`string_profiles`.
+
+    :func:`qnb.draw_instance` with the generator :func:`qnb.instance_rng`
+    ``(rng, n, trial)``: the same teacher and data as :func:`qnb.instance_data`
+    (and :func:`qnb.recovery_probability`), then the student weights ``W0``
+    of shape ``(width, d)``.
+
+    Parameters
+    ----------
+    d, n, trial : int
+        Input dimension, sample size and trial of the instance.
+    m_star : int, optional
+        Teacher width.
+    rng : int, optional
+        The sweep's root seed (its result's ``seed``; for the book's Fig. 4,
+        :func:`string_profiles_seed` ``(d)``).
+    teacher : {'gaussian', 'orthonormal'}, optional
+        Key of :data:`qnb.TEACHERS`.
+    width : int, optional
+        Student width ``m`` (default ``d``).
+
+    Returns
+    -------
+    A0 : ndarray, shape (d, d)
+        The student start ``gram(W0)``.
+    A_star : ndarray, shape (d, d)
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> A0, A_star, X, y = string_profile_instance(4, 8, 0, rng=3)
+    >>> A0.shape, X.shape
+    ((4, 4), (8, 4))
+    """
+    d, n, trial = check_int(d, "d"), check_int(n, "n"), check_int(trial, "trial", minimum=0)
+    width = d if width is None else check_int(width, "width")
+    A_star, X, y, W0 = draw_instance(d, m_star, n, instance_rng(check_seed(rng, "rng"), n, trial),
+                                     teacher, width)
+    return gram(W0), A_star, X, y
+
+
+def _flow_fields(flow, A_star, descending):
+    """Where the flow ends and how far the string's descending part is from it (NaN if it failed)."""
+    if not flow.success:
+        return {"flow_gap": np.nan, "flow_population_loss": np.nan, "gd_distance": np.nan}
+    A_inf = flow.A[-1]
+    return {"flow_gap": float(np.linalg.norm(A_inf - A_star)),
+            "flow_population_loss": population_loss(A_inf, A_star),
+            "gd_distance": float(distance_to_path(descending, flow.A).max())}
+
+
+def _instance(task):
     """String, flow and certificate of one instance; ``task`` is a plain dict (picklable)."""
-    start = time.perf_counter()
-    d, n = task["d"], task["n"]
-    A_star, X, y, rng = instance_data(task["seed"], n, task["trial"], d, task["m_star"], task["teacher"])
-    A0 = gram(rng.standard_normal((task["width"], d)))
+    A0, A_star, X, y = string_profile_instance(task["d"], task["n"], task["trial"], task["m_star"],
+                                               task["seed"], task["teacher"], task["width"])
     string = string_method(A0, A_star, X, y, task["n_images"], A_star=A_star)
     flat = flat_stretch(string.train_loss, string.arclength)
-    flow = _flow(A0, X, y, task["flow_time"])
+    t = np.concatenate(([0.0], np.logspace(-4, np.log10(task["flow_time"]), _FLOW_SAMPLES)))
+    flow = flow_with_fallback(A0, X, y, t)
     certificate = is_unique_minimizer(X, A_star)
-    A_inf = flow.A[-1]
-    descending = string.images[: max(flat.start, 1)]
+    status = (STATUS_STRING_FAILED if not string.success
+              else STATUS_FLOW_FAILED if not flow.success else STATUS_COMPLETE)
     return {
-        "n": n, "trial": task["trial"],
+        "success": status == STATUS_COMPLETE, "status": status,
+        "message": INSTANCE_MESSAGES[status].format(string=string.message, flow=flow.message),
         "train_loss": string.train_loss, "population_loss": string.population_loss,
-        "arclength": string.arclength,
-        "nit": int(string.nit), "status": int(string.status), "success": bool(string.success),
-        "message": str(string.message),
+        "arclength": string.arclength, "nit": int(string.nit),
+        "string_status": int(string.status), "string_success": bool(string.success),
         "flat_start": flat.start, "flat_count": flat.count, "flat_length": flat.length,
         "unique": bool(certificate.unique), "certificate": float(certificate.certificate),
-        "flow_gap": float(np.linalg.norm(A_inf - A_star)),
-        "flow_population_loss": _population_loss(A_inf, A_star),
         "flow_train_loss": float(flow.loss[-1]), "flow_success": bool(flow.success),
-        "gd_distance": float(distance_to_path(descending, flow.A).max()),
-        "seconds": time.perf_counter() - start,
+        **_flow_fields(flow, A_star, string.images[: max(flat.start, 1)]),
     }
-
-
-def _checkpoint_path(directory, task):
-    key = parameter_hash({"format": _CHECKPOINT_FORMAT} | task)
-    return os.path.join(directory, f"n{task['n']:04d}_t{task['trial']:04d}_{key}.npz")
-
-
-def _save_record(path, record):
-    save_npz_atomic(path, **{key: np.asarray(record[key]) for key in (*_SCALARS, *_ARRAYS)})
-
-
-def _load_record(path, task):
-    return read_record(path, task, _SCALARS, _ARRAYS, ("n", "trial"))
 
 
 def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor=None, teacher="gaussian",
@@ -112,18 +162,23 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         Instances per sample size.
     m_star : int, optional
         Teacher width.
-    rng : int, optional
-        Root seed; instance ``(n, trial)`` is :func:`qnb.instance_data` ``(rng, n, trial, d,
-        m_star)``, followed by the student start ``W0`` of shape ``(width, d)``.
+    rng : None, int or numpy.random.Generator, optional
+        Root seed; instance ``(n, trial)`` is :func:`string_profile_instance`
+        ``(d, n, trial, m_star, seed)``: :func:`qnb.instance_data` ``(seed, n,
+        trial, d, m_star)``, followed by the student start ``W0`` of shape
+        ``(width, d)``. ``None`` draws fresh entropy and a Generator draws a
+        seed; the seed used is returned as ``seed``.
     n_images : int, optional
         Images per string.
-    executor : None, 'serial', int or Executor, optional
+    executor : None, 'serial' or Executor, optional
         Where instances run (see :func:`qnb.recovery_probability`).
     teacher : {'gaussian', 'orthonormal'}, optional
+        Key of :data:`qnb.TEACHERS`.
     width : int, optional
         Student width ``m`` (default ``d``).
     flow_time : float, optional
-        Time up to which the gradient flow is solved for its limit ``A_inf``.
+        Time up to which the gradient flow is solved (:func:`qnb.flow_with_fallback`)
+        for its limit ``A_inf``.
     checkpoint : path, optional
         Directory for one file per finished instance; a rerun reads them back.
     progress : bool, optional
@@ -140,9 +195,12 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         ``= ||A_inf - A*||_F``, ``flow_population_loss`` ``E(A_inf)``,
         ``flow_train_loss`` and ``flow_success`` of the gradient flow; ``gd_distance``,
         the largest distance from a string image before the flat stretch to the flow's
-        trajectory; ``seconds``. Also ``n_values``, the parameters, ``n_loaded`` (from
-        the checkpoint), ``success`` (every string converged and every flow succeeded),
-        ``status`` (0 or 1) and ``message``.
+        trajectory; ``instance_success`` (the string converged and the flow succeeded),
+        ``instance_status`` (:data:`INSTANCE_MESSAGES`: 0 complete, 1 the string did not
+        converge, 2 the flow failed), ``instance_seconds`` and, under its older name,
+        ``seconds``. Also ``n_values``, the parameters, ``n_failed``, ``n_loaded`` (from
+        the checkpoint), ``success`` (every instance complete), ``status`` (0 or 1;
+        :data:`MESSAGES`) and ``message``.
 
     Examples
     --------
@@ -151,41 +209,17 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
     ((1, 1, 20), True)
     """
     d = check_int(d, "d")
-    n_values = _check_n_values(n_values)
+    n_values = check_n_values(n_values)
     trials = check_int(trials, "trials")
-    m_star = check_int(m_star, "m_star")
-    seed = check_root_seed(rng)
-    n_images = check_int(n_images, "n_images", minimum=3)
-    executor = check_executor(executor)
-    teacher = _check_teacher(teacher)
-    width = d if width is None else check_int(width, "width")
-    flow_time = check_positive(flow_time, "flow_time")
-    checkpoint = check_checkpoint(checkpoint)
-    progress = check_flag(progress, "progress")
-
-    base = {"seed": seed, "d": d, "m_star": m_star, "teacher": teacher, "width": width,
-            "n_images": n_images, "flow_time": flow_time}
-    tasks = [base | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
-    records, n_loaded = run_tasks(tasks, _run_instance, executor, checkpoint, path_of=_checkpoint_path,
-                                  load=_load_record, save=_save_record, label=f"strings d={d}",
-                                  progress=progress)
+    params = {"d": d, "m_star": check_int(m_star, "m_star"), "seed": check_root_seed(rng),
+              "teacher": check_choice(teacher, "teacher", TEACHERS),
+              "width": d if width is None else check_int(width, "width"),
+              "n_images": check_int(n_images, "n_images", minimum=3),
+              "flow_time": check_positive(flow_time, "flow_time")}
+    tasks = [params | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
+    records = run_sweep("string_profiles", _instance, tasks, index=("n", "trial"), executor=executor,
+                        checkpoint=checkpoint, progress=progress, label=f"strings d={d}")
     shape = (len(n_values), trials)
-    failures = [f"n={t['n']} trial={t['trial']}: "
-                + (records[i]["message"] if not records[i]["success"] else "gradient flow failed")
-                for i, t in enumerate(tasks) if not (records[i]["success"] and records[i]["flow_success"])]
-    out = Result(
-        success=not failures, status=1 if failures else 0,
-        message=f"{len(failures)} of {len(tasks)} instances incomplete: " + "; ".join(failures) if failures
-        else f"all {len(tasks)} strings converged and all flows succeeded",
-    )
-    renamed = {"status": "string_status", "success": "string_success"}
-    for key in (*_SCALARS, *_ARRAYS):
-        if key in ("n", "trial", "message"):
-            continue
-        values = np.array([records[i][key] for i in range(len(tasks))])
-        out[renamed.get(key, key)] = values.reshape(shape + values.shape[1:])
-    out.update(
-        n_values=n_values, d=d, m_star=m_star, seed=seed, teacher=teacher, width=width,
-        n_images=n_images, flow_time=flow_time, n_loaded=n_loaded,
-    )
-    return out
+    out = Result(**records.summary(shape, MESSAGES),
+                 **{key: records.array(key, shape) for key in _FIELDS})
+    return Result(out, seconds=out.instance_seconds, n_values=n_values, **params)

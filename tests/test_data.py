@@ -70,3 +70,56 @@ def test_fixed_seeds_are_reproducible():
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- instances ------------------------------------------------------------------
+
+def test_teachers_table():
+    assert qnb.TEACHERS == {"gaussian": qnb.gaussian_teacher, "orthonormal": qnb.orthonormal_teacher}
+
+
+@pytest.mark.parametrize("teacher", ["gaussian", "orthonormal"])
+def test_draw_instance_is_the_documented_stream(teacher):
+    A_star, X, y, W0 = qnb.draw_instance(5, 2, 9, rng=4, teacher=teacher, width=3)
+    rng = np.random.default_rng(4)
+    assert_allclose(A_star, qnb.gram(qnb.TEACHERS[teacher](5, 2, rng)))
+    assert_array_equal(X, rng.standard_normal((9, 5)))
+    assert_array_equal(W0, rng.standard_normal((3, 5)))
+    assert_allclose(y, qnb.labels(X, A_star))
+    # Drawing no start leaves the data unchanged, and the generator where the start would begin.
+    gen = np.random.default_rng(4)
+    A_same, X_same, _, none = qnb.draw_instance(5, 2, 9, rng=gen, teacher=teacher)
+    assert none is None and np.array_equal(X_same, X) and np.array_equal(A_same, A_star)
+    assert_array_equal(gen.standard_normal((3, 5)), W0)
+
+
+def test_nested_data_extend_each_other_and_match_the_rng():
+    A_star, X, y, rng = qnb.nested_instance_data(3, 2, 4, 1)
+    again, X2, _, _ = qnb.draw_instance(4, 1, 10, rng=qnb.instance_rng(3, 2))
+    assert X.shape == (10, 4) and np.array_equal(X, X2) and np.array_equal(A_star, again)
+    A_one, X_one, _, _ = qnb.instance_data(3, 10, 2, 4, 1)
+    assert not np.array_equal(X_one, X)  # key (n, trial) against key (trial,)
+    assert_array_equal(qnb.instance_rng(3, 2).standard_normal(3),
+                       np.random.default_rng(np.random.SeedSequence(3).spawn(3)[2]).standard_normal(3))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"d": 0}, ValueError, "d must be >= 1"),
+        ({"n": 2.5}, TypeError, "n must be an integer"),
+        ({"teacher": "uniform"}, ValueError, "teacher must be one of"),
+        ({"width": 0}, ValueError, "width must be >= 1"),
+        ({"rng": -1}, ValueError, "rng must be a non-negative seed"),
+    ],
+)
+def test_draw_instance_argument_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        qnb.draw_instance(**({"d": 3, "m_star": 1, "n": 4} | kwargs))
+
+
+def test_instance_rng_argument_errors():
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        qnb.instance_rng(-1, 2)
+    with pytest.raises(TypeError, match="key entry must be a non-negative integer"):
+        qnb.instance_rng(1, 2.0)

@@ -1,6 +1,8 @@
 """Recovery-probability sweeps: known answers, executors, instance independence, checkpoints."""
 
 import concurrent.futures
+import dataclasses
+import json
 import multiprocessing
 import os
 
@@ -8,9 +10,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-import qnb.flows
+import qnb
 import qnb.recovery
-from qnb.recovery import instance_data, recovery_probability
+from qnb import RECOVERY_METHODS, instance_data, recovery_probability
 
 # d = 4, m* = 1: d (d + 1) / 2 = 10 samples determine every symmetric matrix.
 D, M_STAR = 4, 1
@@ -175,76 +177,69 @@ def test_seed_is_recorded_when_drawn():
 
 # --- failures ------------------------------------------------------------------------
 
-def test_failed_instance_is_counted_and_reported(tmp_path, monkeypatch):
+def flaky_flow(fail):
+    """The flow method, with ``fail(call, out)`` applied to the output of each call (1, 2, ...)."""
     calls = []
 
-    def flaky_flow(*args, **kwargs):
+    def solve(*args):
         calls.append(1)
-        if len(calls) == 2:
-            raise np.linalg.LinAlgError("singular matrix (test)")
-        res = qnb.flows.empirical_flow(*args, **kwargs)
-        if len(calls) in (3, 4):  # the LSODA solve and its BDF retry
-            res.update(success=False, status=-1, message="integration failed: test")
-        return res
+        return fail(len(calls), RECOVERY_METHODS["flow"].solve(*args))
 
-    monkeypatch.setattr(qnb.recovery, "empirical_flow", flaky_flow)
-    res = recovery_probability(D, M_STAR, [20], 4, method="flow", rng=0, executor="serial",
+    return dataclasses.replace(RECOVERY_METHODS["flow"], solve=solve), calls
+
+
+def test_failed_instance_is_counted_and_reported(tmp_path, monkeypatch):
+    def fail(call, out):
+        if call == 2:
+            raise np.linalg.LinAlgError("singular matrix (test)")
+        if call == 3:
+            out.update(status=qnb.recovery.STATUS_FLOW_FAILED, detail="integration failed: test",
+                       distance=np.nan, final_loss=np.nan)
+        return out
+
+    method, calls = flaky_flow(fail)
+    monkeypatch.setitem(RECOVERY_METHODS, "flaky flow", method)  # a new entry of the public table
+    res = recovery_probability(D, M_STAR, [20], 4, method="flaky flow", rng=0, executor="serial",
                                checkpoint=tmp_path)
     assert not res.success and res.status == 1 and res.n_failed == 2
     assert_array_equal(res.instance_success, [[True, False, False, True]])
     assert_array_equal(res.recovered, [[True, False, False, True]])  # failed: not recovered
     assert_array_equal(res.failed_per_n, [2])
-    assert res.instance_status[0, 1] == qnb.recovery._STATUS_EXCEPTION
-    assert res.instance_status[0, 2] == -1
+    assert res.instance_status[0, 1] == qnb.recovery.STATUS_SOLVER_RAISED
+    assert res.instance_status[0, 2] == qnb.recovery.STATUS_FLOW_FAILED == -1
     assert np.isnan(res.distance[0, 1:3]).all() and np.isfinite(res.distance[0, [0, 3]]).all()
-    assert "n=20 trial 1: LinAlgError: singular matrix (test)" in res.message
-    assert "n=20 trial 2: LSODA failed, BDF: integration failed: test" in res.message
+    assert "n=20 trial=1: the solver raised LinAlgError: singular matrix (test)" in res.message
+    assert "n=20 trial=2: the flow failed: integration failed: test" in res.message
     assert res.probability[0] == 0.5
     # Failures are checkpointed too (they are deterministic).
-    again = recovery_probability(D, M_STAR, [20], 4, method="flow", rng=0, executor="serial",
+    again = recovery_probability(D, M_STAR, [20], 4, method="flaky flow", rng=0, executor="serial",
                                  checkpoint=tmp_path)
-    assert again.n_loaded == 4 and len(calls) == 5 and again.n_failed == 2
+    assert again.n_loaded == 4 and len(calls) == 4 and again.n_failed == 2
 
 
 def test_unexpected_errors_propagate(monkeypatch):
-    def broken(*args, **kwargs):
+    def broken(call, out):
         raise RuntimeError("a bug, not a solver failure")
 
-    monkeypatch.setattr(qnb.recovery, "empirical_flow", broken)
+    monkeypatch.setitem(RECOVERY_METHODS, "broken", flaky_flow(broken)[0])
     with pytest.raises(RuntimeError, match="a bug"):
-        recovery_probability(D, M_STAR, [20], 1, method="flow", rng=0, executor="serial")
+        recovery_probability(D, M_STAR, [20], 1, method="broken", rng=0, executor="serial")
+
+
+def test_methods_are_a_table():
+    """Each method is an entry of RECOVERY_METHODS; the sweep reports the fields the entry names."""
+    assert set(RECOVERY_METHODS) == {"certificate", "flow"}
+    for name, method in RECOVERY_METHODS.items():
+        res = recovery_probability(D, M_STAR, [3], 1, method=name, rng=0, executor="serial")
+        assert all(res[key].shape == (1, 1) for key in method.reported)
+        assert res.method == name
 
 
 # --- checkpoints ------------------------------------------------------------------------
 
-class CountingInstance:
-    def __init__(self, fail_after=None):
-        self.calls = 0
-        self.fail_after = fail_after
-
-    def __call__(self, task):
-        if self.fail_after is not None and self.calls >= self.fail_after:
-            raise KeyboardInterrupt
-        self.calls += 1
-        return qnb.recovery.__dict__["_original_run_instance"](task)
-
-
-@pytest.fixture
-def counting(monkeypatch):
-    monkeypatch.setattr(qnb.recovery, "_original_run_instance", qnb.recovery._run_instance,
-                        raising=False)
-
-    def install(fail_after=None):
-        counter = CountingInstance(fail_after)
-        monkeypatch.setattr(qnb.recovery, "_run_instance", counter)
-        return counter
-
-    return install
-
-
 def test_checkpoint_recomputes_only_missing_instances(tmp_path, counting, serial_flow):
     counter = counting()
-    kwargs = dict(method="flow", rng=SEED, executor="serial", checkpoint=tmp_path)
+    kwargs = dict(method="flow", rng=SEED, executor=counter, checkpoint=tmp_path)
     first = recovery_probability(D, M_STAR, N_VALUES, TRIALS, **kwargs)
     total = len(N_VALUES) * TRIALS
     assert counter.calls == total and first.n_loaded == 0
@@ -260,7 +255,7 @@ def test_checkpoint_recomputes_only_missing_instances(tmp_path, counting, serial
     assert sorted(os.listdir(tmp_path)) == files
     assert_same_sweep(first, second)
 
-    # Everything loaded: no worker is started, whatever the executor.
+    # Everything loaded: nothing is submitted, whatever the executor.
     third = recovery_probability(D, M_STAR, N_VALUES, TRIALS, method="flow", rng=SEED,
                                  executor=None, checkpoint=tmp_path)
     assert third.n_loaded == total and counter.calls == total + 4
@@ -271,24 +266,44 @@ def test_checkpoint_recomputes_only_missing_instances(tmp_path, counting, serial
     assert strict.n_loaded == total and not strict.recovered.any()
 
     # Parameters that change the instances do not pick these files up.
-    recovery_probability(D, M_STAR, [20], 1, method="flow", rng=SEED, executor="serial",
+    recovery_probability(D, M_STAR, [20], 1, method="flow", rng=SEED, executor=counter,
                          checkpoint=tmp_path, flow_time=1e5)
-    recovery_probability(D, M_STAR, [20], 1, method="certificate", rng=SEED, executor="serial",
+    recovery_probability(D, M_STAR, [20], 1, method="certificate", rng=SEED, executor=counter,
                          checkpoint=tmp_path)
     assert counter.calls == total + 6 and len(os.listdir(tmp_path)) == total + 2
 
 
+def test_files_of_another_schema_are_recomputed(tmp_path, counting):
+    """A file written by an older schema is never misread: neither under its old name nor under
+    the current one (each file carries the identity it was written for)."""
+    counter = counting()
+    kwargs = dict(method="certificate", rng=SEED, executor=counter, checkpoint=tmp_path)
+    first = recovery_probability(D, M_STAR, [3, 4], 1, **kwargs)
+    name = sorted(os.listdir(tmp_path))[0]
+    with np.load(tmp_path / name) as f:
+        fields = {key: f[key] for key in f.files}
+    identity = json.loads(str(fields["checkpoint"]))
+    fields["checkpoint"] = np.array(json.dumps(identity | {"format": "qnb.sweep/1"}, sort_keys=True))
+    fields["certificate"] = np.array(-1.0)  # what a misread would return
+    np.savez(tmp_path / name, **fields)
+    # The schema of version 1 named files n<n>_t<trial>_<hash>.npz and held no identity.
+    np.savez(tmp_path / "n000003_t00000_0123456789ab.npz", certificate=np.array(-1.0))
+    again = recovery_probability(D, M_STAR, [3, 4], 1, **kwargs)
+    assert again.n_loaded == 1 and counter.calls == 3
+    assert_array_equal(again.certificate, first.certificate)
+
+
 def test_interrupted_sweep_resumes(tmp_path, counting, serial_certificate):
-    kwargs = dict(method="certificate", rng=SEED, executor="serial", checkpoint=tmp_path)
     # A sweep stopped after 5 instances (Ctrl-C inside the sixth): the 5 are on disk.
-    counting(fail_after=5)
     with pytest.raises(KeyboardInterrupt):
-        recovery_probability(D, M_STAR, N_VALUES, TRIALS, **kwargs)
+        recovery_probability(D, M_STAR, N_VALUES, TRIALS, method="certificate", rng=SEED,
+                             executor=counting(fail_after=5), checkpoint=tmp_path)
     assert len(os.listdir(tmp_path)) == 5
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
 
     counter = counting()
-    resumed = recovery_probability(D, M_STAR, N_VALUES, TRIALS, **kwargs)
+    resumed = recovery_probability(D, M_STAR, N_VALUES, TRIALS, method="certificate", rng=SEED,
+                                   executor=counter, checkpoint=tmp_path)
     assert resumed.n_loaded == 5 and counter.calls == len(N_VALUES) * TRIALS - 5
     assert_same_sweep(serial_certificate, resumed)
 
@@ -348,7 +363,7 @@ def test_progress_goes_to_stderr(capsys, tmp_path):
 )
 def test_argument_errors(kwargs, error, match, counting):
     counter = counting()
-    args = {"d": D, "m_star": M_STAR, "n_values": [3], "trials": 1, "executor": "serial"} | kwargs
+    args = {"d": D, "m_star": M_STAR, "n_values": [3], "trials": 1, "executor": counter} | kwargs
     with pytest.raises(error, match=match):
         recovery_probability(**args)
     assert counter.calls == 0  # checked before any work

@@ -1,5 +1,6 @@
 """Recovery thresholds of nested instances: exact against a scan, bounds, methods, checkpoints, data."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -7,42 +8,57 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import qnb
-import qnb.flows
 import qnb.recovery
 from qnb import (
+    RECOVERY_METHODS,
     critical_samples,
     is_unique_minimizer,
     nested_instance_data,
     recovery_bracket,
     recovery_threshold,
 )
-from qnb.recovery import _smallest_recovered
+from qnb.recovery import STATUS_DECIDED, STATUS_NOT_RECOVERED
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data", "recovery_thresholds.npz")
 
 
 # --- the search ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("guess", [1, 5, 17, 30, 60])
-@pytest.mark.parametrize("step", [1, 3, 8])
-def test_search_finds_every_threshold(guess, step):
-    lower, upper = 4, 40
+def known_threshold(threshold, calls):
+    """A method (an entry for RECOVERY_METHODS) that recovers exactly from ``threshold`` samples
+    on, and records the sample sizes it is asked about."""
+    def solve(X, y, A_star, W0, flow_time):
+        n = X.shape[0]
+        calls.append(n)
+        return {"unique": n >= threshold, "certificate": float(n - threshold),
+                "status": STATUS_DECIDED, "detail": "known"}
+
+    return dataclasses.replace(RECOVERY_METHODS["certificate"], solve=solve)
+
+
+# Brackets, first guesses (13) and steps max(1, d // 4) of several shapes.
+@pytest.mark.parametrize("d, m_star", [(8, 1), (8, 3), (12, 1), (16, 2), (4, 4)])
+def test_search_finds_every_threshold(d, m_star, monkeypatch):
+    lower, upper = recovery_bracket(d, m_star)
     for threshold in range(lower + 1, upper + 1):
         calls = []
-
-        def recovered_at(n):
-            assert lower < n <= upper  # never below the bracket, never above
-            calls.append(n)
-            return n >= threshold
-
-        assert _smallest_recovered(recovered_at, lower, upper, guess, step) == threshold
+        monkeypatch.setitem(RECOVERY_METHODS, "known", known_threshold(threshold, calls))
+        res = recovery_threshold(d, m_star, 1, method="known", rng=0, executor="serial")
+        assert res.success and res.n_threshold[0] == threshold
+        assert all(lower < n <= upper for n in calls)  # never below the bracket, never above
         assert len(calls) == len(set(calls)) <= 2 * np.log2(upper - lower) + 3
+        assert_array_equal(res.probe_n[0], calls)
+        assert_array_equal(res.probe_recovered[0], np.array(calls) >= threshold)
 
 
-def test_search_reports_no_threshold():
+def test_search_reports_no_threshold(monkeypatch):
     calls = []
-    assert _smallest_recovered(lambda n: calls.append(n) or False, 4, 40, 10, 2) is None
-    assert calls[-1] == 40  # the upper end was tried before giving up
+    monkeypatch.setitem(RECOVERY_METHODS, "never", known_threshold(np.inf, calls))
+    res = recovery_threshold(8, 1, 2, method="never", rng=0, executor="serial")
+    assert calls[-1] == 36  # the upper end was tried before giving up
+    assert_array_equal(res.instance_status, [STATUS_NOT_RECOVERED] * 2) and res.n_failed == 2
+    assert_array_equal(res.n_threshold, [-1, -1]) and not res.probability.any()
+    assert "trial=0: not recovered even with d (d + 1) / 2 = 36 samples" in res.message
 
 
 # --- the bracket -----------------------------------------------------------------------
@@ -109,16 +125,13 @@ def test_a_short_flow_misses_slow_recoveries():
 
 # --- sweeps: executors, checkpoints, failures --------------------------------------------
 
-def test_checkpoint_resume_and_pool(tmp_path, monkeypatch):
+def test_checkpoint_resume_and_pool(tmp_path, counting):
     serial = recovery_threshold(6, 2, 5, rng=1, executor="serial")
     first = recovery_threshold(6, 2, 3, rng=1, checkpoint=tmp_path, executor="serial")
     assert first.n_loaded == 0 and len(os.listdir(tmp_path)) == 3
-    calls = []
-    original = qnb.recovery._run_threshold_instance
-    monkeypatch.setattr(qnb.recovery, "_run_threshold_instance",
-                        lambda task: calls.append(task["trial"]) or original(task))
-    more = recovery_threshold(6, 2, 5, rng=1, checkpoint=tmp_path, executor="serial")
-    assert more.n_loaded == 3 and sorted(calls) == [3, 4]
+    counter = counting()
+    more = recovery_threshold(6, 2, 5, rng=1, checkpoint=tmp_path, executor=counter)
+    assert more.n_loaded == 3 and sorted(task["trial"] for task in counter.tasks) == [3, 4]
     assert_array_equal(more.n_threshold, serial.n_threshold)
     for a, b in zip(more.probe_n, serial.probe_n):
         assert_array_equal(a, b)
@@ -127,31 +140,27 @@ def test_checkpoint_resume_and_pool(tmp_path, monkeypatch):
     assert len(os.listdir(tmp_path)) == 6
 
 
-def test_failed_probe_is_reported(monkeypatch):
-    original = qnb.recovery._solve
-
-    def failing(method, X, *args):
-        out = original(method, X, *args)
+@pytest.mark.parametrize("status", [qnb.recovery.STATUS_UNDECIDED, qnb.recovery.STATUS_FLOW_DIVERGED,
+                                    qnb.recovery.STATUS_FLOW_FAILED])
+def test_failed_probe_is_reported(status, monkeypatch):
+    """A failed solve stops the search with its own status, distinct from 'not recovered'."""
+    def solve(X, *args):
+        out = RECOVERY_METHODS["certificate"].solve(X, *args)
         if X.shape[0] == 12:
-            out.update(success=False, status=-3, message="solver gave up (test)")
+            out.update(status=status, detail="solver gave up (test)")
         return out
 
-    monkeypatch.setattr(qnb.recovery, "_solve", failing)
-    res = recovery_threshold(6, 1, 4, rng=0, executor="serial")
+    monkeypatch.setitem(RECOVERY_METHODS, "failing",
+                        dataclasses.replace(RECOVERY_METHODS["certificate"], solve=solve))
+    res = recovery_threshold(6, 1, 4, method="failing", rng=0, executor="serial")
     failed = ~res.instance_success
     assert failed.any() and not res.success and res.status == 1
     assert_array_equal(res.n_threshold[failed], -1)
     assert np.isnan(res.alpha_threshold[failed]).all()
-    assert_array_equal(res.instance_status[failed], -3)
-    assert "n=12: solver gave up (test)" in res.message
+    assert_array_equal(res.instance_status[failed], status)
+    assert status != STATUS_NOT_RECOVERED
+    assert "n=12: " in res.message and "solver gave up (test)" in res.message
     assert res.probability[-1] == np.mean(~failed)  # failed instances never count as recovered
-
-
-def test_not_recovered_at_the_upper_end(monkeypatch):
-    monkeypatch.setattr(qnb.recovery, "_recovered", lambda record, tol: False)
-    res = recovery_threshold(4, 1, 2, rng=0, executor="serial")
-    assert_array_equal(res.instance_status, [2, 2]) and res.n_failed == 2
-    assert "not recovered even with d (d + 1) / 2 = 10 samples" in res.message
 
 
 @pytest.mark.parametrize(
@@ -175,11 +184,16 @@ def test_flow_falls_back_to_bdf_when_lsoda_diverges():
     """Instance 0 of the stored d = 4, m* = 1 flow sweep: LSODA blows up at t ~ 1e10 with n = 7."""
     A_star, X, y, rng = nested_instance_data(20_200_401, 0, 4, 1)
     W0 = rng.standard_normal((4, 4))
-    lsoda = qnb.flows.empirical_flow(qnb.gram(W0), X[:7], y[:7], [0.0, 1e10])
+    lsoda = qnb.empirical_flow(qnb.gram(W0), X[:7], y[:7], [0.0, 1e10])
     assert not lsoda.success
-    out = qnb.recovery._solve("flow", X[:7], y[:7], A_star, W0, 1e10)
-    assert out["success"] and out["distance"] < 1e-6
-    assert out["message"].startswith("LSODA failed, BDF:")
+    res = qnb.flow_with_fallback(qnb.gram(W0), X[:7], y[:7], [0.0, 1e10])
+    assert res.success and res.method == "BDF" and res.message.startswith("LSODA failed, BDF:")
+    assert np.linalg.norm(res.A[-1] - A_star) / np.linalg.norm(A_star) < 1e-6
+    # The threshold sweep decides that probe with the fallback.
+    probes = recovery_threshold(4, 1, 1, method="flow", rng=20_200_401, executor="serial")
+    assert probes.success and 7 in probes.probe_n[0]
+
+
 # --- the stored data regenerate -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -225,4 +239,4 @@ def test_stored_file_is_complete(stored):
     for i, trials in enumerate(stored["trials"]):
         row = stored["n_threshold"][i]
         assert np.all(row[:trials] > 0) and np.all(row[trials:] == -2)
-        assert np.all(stored["status"][i, :trials] == 0)
+        assert np.all(stored["status"][i, :trials] == STATUS_DECIDED)  # 0: threshold found

@@ -34,6 +34,7 @@ def test_stored_fig4_data_is_reproduced():
     assert "make_string_profiles.py" in str(stored["command"])
     for d, n, trial in ((6, 8, 0), (4, 12, 3)):
         i, j = list(stored["d"]).index(d), list(stored["n_values"]).index(n)
+        assert stored["seed"][i] == qnb.string_profiles_seed(d)
         res = string_profiles(d, [n], trial + 1, rng=int(stored["seed"][i]), n_images=int(stored["n_images"]),
                               executor="serial")
         assert res.success, res.message
@@ -51,13 +52,19 @@ def test_sweep_fields_and_consistency():
     res = string_profiles(4, [8, 10], 2, rng=5, n_images=20, executor="serial")
     assert res.success and res.status == 0
     assert res.train_loss.shape == res.population_loss.shape == res.arclength.shape == (2, 2, 20)
-    for key in ("nit", "flat_length", "unique", "flow_gap", "gd_distance", "seconds"):
+    for key in ("nit", "flat_length", "unique", "flow_gap", "gd_distance", "seconds",
+                "instance_success", "instance_status", "instance_seconds"):
         assert res[key].shape == (2, 2)
+    assert res.instance_success.all() and not res.instance_status.any() and res.n_failed == 0
+    assert res.seconds is res.instance_seconds  # the older name of the same array
     assert_array_equal(res.n_values, [8, 10])
     assert res.n_loaded == 0 and res.width == 4 and res.n_images == 20
-    # Each instance is the one qnb.instance_data draws, with the student start drawn next.
+    # Each instance is the one qnb.instance_data draws, with the student start drawn next ...
     A_star, X, y, rng = qnb.instance_data(5, 10, 1, 4, 1)
     A0 = qnb.gram(rng.standard_normal((4, 4)))
+    # ... which qnb.string_profile_instance returns.
+    for mine, theirs in zip(qnb.string_profile_instance(4, 10, 1, rng=5), (A0, A_star, X, y)):
+        assert_array_equal(mine, theirs)
     one = qnb.string_method(A0, A_star, X, y, 20, A_star=A_star)
     assert_allclose(res.population_loss[1, 1], one.population_loss, rtol=1e-10)
     assert res.unique[1, 1] == qnb.is_unique_minimizer(X, A_star).unique
@@ -94,9 +101,30 @@ def test_process_pool_gives_the_serial_answer():
         ({"teacher": "uniform"}, ValueError, "teacher"),
         ({"flow_time": 0.0}, ValueError, "flow_time"),
         ({"progress": 1}, TypeError, "progress"),
+        ({"checkpoint": 3}, TypeError, "checkpoint must be None or a directory"),
     ],
 )
 def test_string_profiles_checks_arguments(kwargs, error, match):
     args = {"d": 4, "n_values": [8], "trials": 1} | kwargs
     with pytest.raises(error, match=match):
         string_profiles(**args)
+
+
+def test_checkpoint_recomputes_only_missing_instances(tmp_path, counting):
+    counter = counting()
+    first = string_profiles(4, [8, 9], 1, rng=2, n_images=15, executor=counter, checkpoint=tmp_path)
+    os.remove(tmp_path / sorted(os.listdir(tmp_path))[0])
+    again = string_profiles(4, [8, 9], 1, rng=2, n_images=15, executor=counter, checkpoint=tmp_path)
+    assert again.n_loaded == 1 and counter.calls == 3
+    assert_array_equal(again.flat_start, first.flat_start)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"d": 0}, ValueError, "d must be >= 1"),
+    ({"trial": -1}, ValueError, "trial must be >= 0"),
+    ({"rng": None}, TypeError, "rng must be a non-negative integer"),
+    ({"teacher": "uniform"}, ValueError, "teacher must be one of"),
+])
+def test_string_profile_instance_checks_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        qnb.string_profile_instance(**({"d": 4, "n": 8, "trial": 0} | kwargs))

@@ -14,7 +14,7 @@ It writes
     (1, 1.5, 1.875, 2, 2.5, 3, 4, 6).
 
 Both use the same time grid (0 then 71 log-spaced times from 1e-3 to 1e4) and
-:func:`qnb.experiments.gd_loss_curves` with its defaults (student width 4 d,
+:func:`qnb.gd_loss_curves` with its defaults (student width 4 d,
 LSODA). Loss arrays have shape (panels, runs, times). Every file also carries
 the command that regenerates it, the seeds, the package versions, the date
 and the time it took. Finished runs are checkpointed under
@@ -35,7 +35,6 @@ import numpy as np
 
 import qnb
 from provenance import provenance
-from qnb.experiments import gd_loss_curves
 
 D = 8
 T_EVAL = np.concatenate([[0.0], np.geomspace(1e-3, 1e4, 71)])
@@ -93,19 +92,20 @@ def sweep(panels, m_star_of, runs, checkpoints, label):
     results = []
     start = time.perf_counter()
     for key, n, seed in panels:
-        res = gd_loss_curves(D, m_star_of(key), n, runs, T_EVAL, seed=seed, teacher="gaussian",
-                             checkpoint=checkpoints, progress=True)
+        res = qnb.gd_loss_curves(D, m_star_of(key), n, runs, T_EVAL, rng=seed, teacher="gaussian",
+                                 checkpoint=checkpoints, progress=True)
         if not res.success:
             print(f"{label} {key}: {res.message}", file=sys.stderr)
         results.append(res)
     seconds = time.perf_counter() - start
+    # The stored files keep the names run_success, run_status and run_seconds.
     return {
         "train_loss": np.stack([r.train_loss for r in results]),
         "population_loss": np.stack([r.population_loss for r in results]),
-        "run_success": np.stack([r.run_success for r in results]),
-        "run_status": np.stack([r.run_status for r in results]),
+        "run_success": np.stack([r.instance_success for r in results]),
+        "run_status": np.stack([r.instance_status for r in results]),
         "n_failed": np.array([r.n_failed for r in results]),
-        "run_seconds": np.stack([r.run_seconds for r in results]),
+        "run_seconds": np.stack([r.instance_seconds for r in results]),
         "panel_messages": np.array([r.message for r in results]),
     }, seconds, sum(r.n_loaded for r in results)
 

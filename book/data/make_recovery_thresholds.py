@@ -19,7 +19,9 @@ and in every sweep that uses it).
   agreement of the flow with the certificate.
 
 Arrays have one row per sweep and one column per instance (``-2`` where a
-sweep has fewer instances; ``-1`` where an instance failed). The file also
+sweep has fewer instances; ``-1`` where an instance failed). ``status`` is the
+instance's ``instance_status`` (``0``: threshold found; the other codes are
+``qnb.recovery.THRESHOLD_INSTANCE_MESSAGES``). The file also
 carries the command, the package versions, the date and the timings.
 Finished instances are checkpointed under ``<out>/.checkpoints/`` (git-ignored)
 so an interrupted run resumes; ``--only`` restricts to one method.

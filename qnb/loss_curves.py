@@ -6,130 +6,58 @@ training loss ``E_n`` (6) and the population loss ``E`` (9) on a time grid.
 Figures of the paper show the "log-average" of such curves over runs,
 :func:`log_mean`.
 
-Runs are reproducible one by one: run ``r`` takes its randomness from child
-``r`` of ``numpy.random.SeedSequence(seed)``, so it does not depend on how
-many runs are asked for, and a slice of a stored sweep can be regenerated.
-A long sweep can checkpoint each finished run to disk and resume from there.
+Runs are reproducible one by one: run ``r`` takes its randomness from
+:func:`qnb.instance_rng` ``(seed, r)``, so it does not depend on how many runs
+are asked for, and a slice of a stored sweep can be regenerated. The runs go
+through the package's sweep engine (:mod:`qnb._sweep`): any executor, and a
+checkpoint of each finished run from which a long sweep resumes.
 """
 
 from __future__ import annotations
 
-import os
-import time
-
 import numpy as np
 
-from ._checkpoint import (
-    Progress,
-    array_digest,
-    check_checkpoint,
-    check_flag,
-    load_npz,
-    parameter_hash,
-    save_npz_atomic,
-)
-from ._validation import as_times, check_choice, check_int, check_positive, check_seed
-from .data import gaussian_teacher, gram, labels, orthonormal_teacher, sample_inputs
+from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_root_seed, renamed_seed, run_sweep
+from ._validation import as_times, check_choice, check_int, check_positive
+from .data import TEACHERS, draw_instance, gram, instance_rng
 from .flows import empirical_flow
 from .result import Result
 
-TEACHERS = {"gaussian": gaussian_teacher, "orthonormal": orthonormal_teacher}
-
-# Bump when the meaning of a checkpoint file changes, so old files are not reused.
-_CHECKPOINT_FORMAT = "gd_loss_curves/1"
-
-
-def _check_teacher(teacher):
-    return check_choice(teacher, "teacher", TEACHERS)
+# Status of a sweep (``status``). A run's own status (``instance_status``) is the status of
+# qnb.empirical_flow: 0 reached the final time, -1 integration failed, 2 diverged.
+MESSAGES = {
+    STATUS_ALL_SUCCEEDED: "all {total} runs reached the final time",
+    STATUS_SOME_FAILED: "{failed} of {total} runs failed (their rows are NaN): {details}",
+}
 
 
-def _parameter_hash(d, m_star, n, t_eval, seed, teacher, width):
-    """Short hash of everything that determines one run (not ``n_runs``)."""
-    return parameter_hash(
-        {
-            "format": _CHECKPOINT_FORMAT,
-            "d": d,
-            "m_star": m_star,
-            "n": n,
-            "seed": seed,
-            "teacher": teacher,
-            "width": width,
-            "t_eval": array_digest(t_eval),
-        }
-    )
-
-
-def _one_run(rng, d, m_star, n, t_eval, teacher, width):
-    """Draw teacher, inputs, labels and start in this order, then solve flow (5)."""
-    W_star = TEACHERS[teacher](d, m_star, rng)
-    A_star = gram(W_star)
-    X = sample_inputs(n, d, rng)
-    y = labels(X, A_star)
-    W0 = rng.standard_normal((width, d))
-    start = time.perf_counter()
+def _run(task):
+    """Draw run ``task['run']`` (teacher, inputs, labels, start) and solve flow (5) on it."""
+    t_eval = np.asarray(task["t_eval"], dtype=float)
+    A_star, X, y, W0 = draw_instance(task["d"], task["m_star"], task["n"],
+                                     instance_rng(task["seed"], task["run"]), task["teacher"],
+                                     task["width"])
     res = empirical_flow(gram(W0), X, y, t_eval, A_star=A_star)
-    seconds = time.perf_counter() - start
     train, population = np.asarray(res.loss, float), np.asarray(res.population_loss, float)
     if not res.success:
         # A failed run is kept, as a row of NaN, so that every row of the
         # output is a complete trajectory and averages over runs are not
         # silently taken over a set of runs that changes with time.
-        train = np.full(t_eval.size, np.nan)
-        population = np.full(t_eval.size, np.nan)
-    return {
-        "train_loss": train,
-        "population_loss": population,
-        "success": bool(res.success),
-        "status": int(res.status),
-        "message": str(res.message),
-        "seconds": float(seconds),
-    }
+        train = population = np.full(t_eval.size, np.nan)
+    return {"train_loss": train, "population_loss": population, "success": bool(res.success),
+            "status": int(res.status), "message": str(res.message)}
 
 
-def _save_run(path, t_eval, run):
-    """Write one run atomically (a temporary file renamed into place)."""
-    save_npz_atomic(
-        path,
-        t=t_eval,
-        train_loss=run["train_loss"],
-        population_loss=run["population_loss"],
-        success=run["success"],
-        status=run["status"],
-        message=np.array(run["message"]),
-        seconds=run["seconds"],
-    )
-
-
-def _load_run(path, t_eval):
-    """Read a checkpointed run; ``None`` when it is missing, unreadable or for another grid."""
-    f = load_npz(path)
-    if f is None:
-        return None
-    try:
-        if f["t"].shape != t_eval.shape or not np.array_equal(f["t"], t_eval):
-            return None
-        return {
-            "train_loss": np.array(f["train_loss"], float),
-            "population_loss": np.array(f["population_loss"], float),
-            "success": bool(f["success"]),
-            "status": int(f["status"]),
-            "message": str(f["message"]),
-            "seconds": float(f["seconds"]),
-        }
-    except (KeyError, ValueError, TypeError):
-        return None
-
-
-def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", width=None,
-                   checkpoint=None, progress=False):
+def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", width=None,
+                   checkpoint=None, progress=False, *, executor="serial", seed=None):
     """Training and population loss of many independent gradient-flow runs.
 
-    Run ``r`` uses the generator
-    ``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(n_runs)[r])``
-    and draws, in this order: the teacher weights (``m_star`` units), the
-    inputs ``X`` of shape ``(n, d)``, the labels ``y = labels(X, A*)`` and
-    standard Gaussian student weights ``W0`` of shape ``(width, d)``. It then
-    solves the gradient flow (5) from ``A(0) = gram(W0)`` with
+    Run ``r`` draws, with :func:`qnb.draw_instance` and the generator
+    :func:`qnb.instance_rng` ``(seed, r)`` (child ``r`` of
+    ``numpy.random.SeedSequence(seed)``), the teacher weights (``m_star``
+    units), the inputs ``X`` of shape ``(n, d)`` (labels ``y = labels(X, A*)``)
+    and standard Gaussian student weights ``W0`` of shape ``(width, d)``. It
+    then solves the gradient flow (5) from ``A(0) = gram(W0)`` with
     :func:`qnb.empirical_flow` (default method and tolerances) and records
     ``E_n`` and ``E`` at every time of ``t_eval``. Run ``r`` is the same
     whatever ``n_runs`` is, so the first runs of a large sweep can be
@@ -147,35 +75,43 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
         Number of independent runs (teacher, data and start all redrawn).
     t_eval : array_like
         Strictly increasing, non-negative output times; every flow starts at 0.
-    seed : int
-        Non-negative root seed of the sweep.
+    rng : None, int or numpy.random.Generator
+        Root seed of the sweep (default 0); ``None`` draws fresh entropy and a
+        Generator draws a seed. The seed used is returned as ``seed``.
     teacher : {'gaussian', 'orthonormal'}
-        :func:`qnb.gaussian_teacher` or :func:`qnb.orthonormal_teacher`.
+        Key of :data:`qnb.TEACHERS`.
     width : int, optional
         Number ``m`` of student hidden units; default ``4 * d``. With
         ``width >= d`` the start has full rank almost surely, as Theorem 4.1
         assumes.
     checkpoint : str or os.PathLike, optional
         Directory (created if missing). Each finished run is written there at
-        once as ``run<r>_<hash>.npz``, where the hash covers every parameter
-        that determines the run (not ``n_runs``); runs already there are read
+        once; its file name and contents identify every parameter that
+        determines the run (not ``n_runs``), and runs already there are read
         instead of recomputed, so an interrupted sweep resumes where it stopped.
     progress : bool
         Print a one-line progress count to ``sys.stderr`` every few runs
         (stderr, so that notebook outputs compared on stdout do not change).
+    executor : None, 'serial', concurrent.futures.Executor or dask.distributed.Client
+        Where the runs go (see :func:`qnb.recovery_probability`); default
+        ``'serial'``, in this process. Results do not depend on it.
+    seed : int, optional
+        Deprecated alias of ``rng``.
 
     Returns
     -------
     Result
         ``t`` (the output times), ``train_loss`` and ``population_loss``
         (each of shape ``(n_runs, len(t))``; the row of a run whose
-        integration failed is NaN), ``run_success`` (bool per run),
-        ``run_status`` (the :func:`qnb.empirical_flow` status per run),
-        ``run_seconds`` (integration time per run, as first computed),
-        ``n_failed``, ``n_loaded`` (runs read from ``checkpoint``),
-        ``success`` (every run succeeded), ``status`` (0 if so, 1 if some run
-        failed), ``message`` (the failed runs and why), and the parameters
-        ``d``, ``m_star``, ``n``, ``n_runs``, ``seed``, ``teacher``, ``width``.
+        integration failed is NaN), ``instance_success`` (bool per run),
+        ``instance_status`` (per run, the :func:`qnb.empirical_flow` status: 0
+        reached the final time, -1 integration failed, 2 diverged), ``instance_seconds`` (time per run, as
+        first computed), with the older names ``run_success``, ``run_status``
+        and ``run_seconds`` for the same arrays; ``n_failed``, ``n_loaded``
+        (runs read from ``checkpoint``), ``success`` (every run succeeded),
+        ``status`` (0 if so, 1 if some run failed; :data:`MESSAGES`), ``message``
+        (the failed runs and why), and the parameters ``d``, ``m_star``, ``n``, ``n_runs``,
+        ``seed``, ``teacher``, ``width``.
 
     See Also
     --------
@@ -184,7 +120,7 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
     Examples
     --------
     >>> import numpy as np
-    >>> res = gd_loss_curves(d=3, m_star=1, n=12, n_runs=2, t_eval=[0.0, 1e3], seed=5)
+    >>> res = gd_loss_curves(d=3, m_star=1, n=12, n_runs=2, t_eval=[0.0, 1e3], rng=5)
     >>> res.train_loss.shape, res.success, res.n_failed
     ((2, 2), True, 0)
     >>> bool(np.all(res.train_loss[:, -1] < 1e-6 * res.train_loss[:, 0]))
@@ -192,78 +128,29 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, seed=0, teacher="gaussian", wid
 
     Run 1 of a sweep does not depend on the number of runs:
 
-    >>> again = gd_loss_curves(d=3, m_star=1, n=12, n_runs=3, t_eval=[0.0, 1e3], seed=5)
+    >>> again = gd_loss_curves(d=3, m_star=1, n=12, n_runs=3, t_eval=[0.0, 1e3], rng=5)
     >>> bool(np.array_equal(again.population_loss[1], res.population_loss[1]))
     True
     """
-    d = check_int(d, "d")
-    m_star = check_int(m_star, "m_star")
-    n = check_int(n, "n")
+    rng, rng_name = renamed_seed(rng, seed, "gd_loss_curves", default=0)
+    d, m_star, n = check_int(d, "d"), check_int(m_star, "m_star"), check_int(n, "n")
     n_runs = check_int(n_runs, "n_runs")
     t_eval = as_times(t_eval)
-    seed = check_seed(seed)
-    teacher = _check_teacher(teacher)
+    seed = check_root_seed(rng, rng_name)
+    teacher = check_choice(teacher, "teacher", TEACHERS)
     width = 4 * d if width is None else check_int(width, "width")
-    checkpoint = check_checkpoint(checkpoint)
-    progress = check_flag(progress, "progress")
 
-    if checkpoint is not None:
-        os.makedirs(checkpoint, exist_ok=True)
-        tag = _parameter_hash(d, m_star, n, t_eval, seed, teacher, width)
-
-    children = np.random.SeedSequence(seed).spawn(n_runs)
-    train = np.empty((n_runs, t_eval.size))
-    population = np.empty((n_runs, t_eval.size))
-    run_success = np.empty(n_runs, bool)
-    run_status = np.empty(n_runs, int)
-    run_seconds = np.empty(n_runs)
-    messages = {}
-    n_loaded = 0
-    report = Progress(f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed})", n_runs,
-                      "runs", enabled=progress)
-    for r, child in enumerate(children):
-        run = None
-        if checkpoint is not None:
-            path = os.path.join(checkpoint, f"run{r:05d}_{tag}.npz")
-            run = _load_run(path, t_eval)
-            n_loaded += run is not None
-        if run is None:
-            run = _one_run(np.random.default_rng(child), d, m_star, n, t_eval, teacher, width)
-            if checkpoint is not None:
-                _save_run(path, t_eval, run)
-        train[r], population[r] = run["train_loss"], run["population_loss"]
-        run_success[r], run_status[r], run_seconds[r] = run["success"], run["status"], run["seconds"]
-        if not run["success"]:
-            messages[r] = run["message"]
-        report.update(r + 1, f"{n_loaded} from checkpoint, {len(messages)} failed")
-
-    n_failed = len(messages)
-    if n_failed == 0:
-        status, message = 0, f"all {n_runs} runs reached the final time"
-    else:
-        details = "; ".join(f"run {r}: {msg}" for r, msg in messages.items())
-        status = 1
-        message = f"{n_failed} of {n_runs} runs failed (their rows are NaN): {details}"
-    return Result(
-        success=n_failed == 0,
-        status=status,
-        message=message,
-        t=t_eval,
-        train_loss=train,
-        population_loss=population,
-        run_success=run_success,
-        run_status=run_status,
-        run_seconds=run_seconds,
-        n_failed=n_failed,
-        n_loaded=n_loaded,
-        d=d,
-        m_star=m_star,
-        n=n,
-        n_runs=n_runs,
-        seed=seed,
-        teacher=teacher,
-        width=width,
-    )
+    params = {"d": d, "m_star": m_star, "n": n, "seed": seed, "teacher": teacher, "width": width}
+    tasks = [params | {"t_eval": t_eval.tolist(), "run": r} for r in range(n_runs)]
+    records = run_sweep("gd_loss_curves", _run, tasks, index=("run",), executor=executor,
+                        checkpoint=checkpoint, progress=progress, unit="runs",
+                        label=f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed})")
+    out = Result(**records.summary((n_runs,), MESSAGES), t=t_eval,
+                 train_loss=records.array("train_loss", (n_runs,)),
+                 population_loss=records.array("population_loss", (n_runs,)))
+    out.update(run_success=out.instance_success, run_status=out.instance_status,
+               run_seconds=out.instance_seconds)
+    return Result(out, **params, n_runs=n_runs)
 
 
 def log_mean(curves, floor=1e-300):

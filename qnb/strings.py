@@ -80,7 +80,7 @@ def _reparametrize(images):
     # Linear, not a cubic spline: a spline overshoots at the corner where the flow line
     # meets the zero-loss set (and leaves the PSD cone near rank-deficient images), and the
     # string then never settles. The chords' bias, carried along the string by the
-    # evolution, is a few per cent of a spacing at 100 images (tests/test_energy_paths.py).
+    # evolution, is a few per cent of a spacing at 100 images (tests/test_strings.py).
     # Segment j of the polyline holds arclengths [s[j], s[j + 1]].
     j = np.clip(np.searchsorted(s, target, side="right") - 1, 0, n_images - 2)
     seg = s[j + 1] - s[j]

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import qnb
-from qnb.energy_paths import (
+from qnb.strings import (
     MESSAGES,
     STATUS_CONVERGED,
     STATUS_MAX_ITER,

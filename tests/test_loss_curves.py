@@ -8,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import qnb
-import qnb.experiments
-from qnb.experiments import curves_agree, gd_loss_curves, log_mean
+import qnb.loss_curves
+from qnb import curves_agree, gd_loss_curves, log_mean
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data")
 T_SHORT = np.array([0.0, 0.1, 1.0, 10.0])
@@ -41,7 +41,7 @@ def test_fig2_file_regenerates(m_star):
     data = load("fig2_gd_runs.npz")
     i = int(np.flatnonzero(data["m_star"] == m_star)[0])
     res = gd_loss_curves(int(data["d"]), m_star, int(data["n"][i]), 2, data["t"],
-                         seed=int(data["seed"][i]), teacher=str(data["teacher"]),
+                         rng=int(data["seed"][i]), teacher=str(data["teacher"]),
                          width=int(data["width"]))
     assert res.success
     assert_rows_reproduced(data["population_loss"][i, :2], res.population_loss)
@@ -53,7 +53,7 @@ def test_fig3_file_regenerates():
     i = int(np.flatnonzero(data["alpha"] == 1.5)[0])
     assert data["n"][i] == 12
     res = gd_loss_curves(int(data["d"]), int(data["m_star"]), int(data["n"][i]), 2, data["t"],
-                         seed=int(data["seed"][i]), teacher=str(data["teacher"]),
+                         rng=int(data["seed"][i]), teacher=str(data["teacher"]),
                          width=int(data["width"]))
     assert res.success
     assert_rows_reproduced(data["population_loss"][i, :2], res.population_loss)
@@ -76,41 +76,64 @@ def test_stored_files_carry_their_provenance(name):
 # --- reproducibility and checkpoints ------------------------------------------
 
 def test_run_r_does_not_depend_on_n_runs():
-    small = gd_loss_curves(4, 2, 20, 2, T_SHORT, seed=3)
-    large = gd_loss_curves(4, 2, 20, 4, T_SHORT, seed=3)
+    small = gd_loss_curves(4, 2, 20, 2, T_SHORT, rng=3)
+    large = gd_loss_curves(4, 2, 20, 4, T_SHORT, rng=3)
     assert_array_equal(small.train_loss, large.train_loss[:2])
     assert_array_equal(small.population_loss, large.population_loss[:2])
     assert not np.array_equal(large.train_loss[0], large.train_loss[1])
     assert small.width == 16 and small.n_failed == 0 and small.status == 0
 
 
-class CountingFlow:
-    def __init__(self):
-        self.calls = 0
+def test_run_is_the_documented_draw():
+    """Run r is qnb.draw_instance from qnb.instance_rng(seed, r), then flow (5) from gram(W0)."""
+    res = gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=4, width=5)
+    A_star, X, y, W0 = qnb.draw_instance(3, 1, 8, qnb.instance_rng(4, 1), width=5)
+    flow = qnb.empirical_flow(qnb.gram(W0), X, y, T_SHORT, A_star=A_star)
+    assert_array_equal(res.train_loss[1], flow.loss)
+    assert_array_equal(res.population_loss[1], flow.population_loss)
 
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return qnb.flows.empirical_flow(*args, **kwargs)
+
+def test_seed_is_a_deprecated_alias_of_rng():
+    with pytest.warns(DeprecationWarning, match="pass rng"):
+        old = gd_loss_curves(3, 1, 8, 1, T_SHORT, seed=3)
+    assert_array_equal(old.train_loss, gd_loss_curves(3, 1, 8, 1, T_SHORT, rng=3).train_loss)
+    assert old.seed == 3
+    with pytest.raises(TypeError, match="both rng and its deprecated alias seed"):
+        gd_loss_curves(3, 1, 8, 1, T_SHORT, rng=2, seed=3)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="seed must be a non-negative"):
+        gd_loss_curves(3, 1, 8, 1, T_SHORT, seed=-3)
 
 
-def test_checkpoint_resumes_only_missing_runs(tmp_path, monkeypatch):
-    counter = CountingFlow()
-    monkeypatch.setattr(qnb.experiments, "empirical_flow", counter)
-    first = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=7, checkpoint=tmp_path)
+def test_old_field_names_are_the_new_arrays():
+    res = gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=0)
+    for old in ("success", "status", "seconds"):
+        assert res[f"run_{old}"] is res[f"instance_{old}"]
+    assert res.run_success.all() and res.instance_seconds.shape == (2,)
+
+
+def test_checkpoint_resumes_only_missing_runs(tmp_path, counting):
+    counter = counting()
+    first = gd_loss_curves(4, 2, 20, 3, T_SHORT, rng=7, checkpoint=tmp_path, executor=counter)
     assert counter.calls == 3 and first.n_loaded == 0
     files = sorted(os.listdir(tmp_path))
     assert len(files) == 3 and all(f.endswith(".npz") for f in files)
 
     os.remove(tmp_path / files[1])
-    second = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=7, checkpoint=tmp_path)
+    second = gd_loss_curves(4, 2, 20, 3, T_SHORT, rng=7, checkpoint=tmp_path, executor=counter)
     assert counter.calls == 4 and second.n_loaded == 2
     assert sorted(os.listdir(tmp_path)) == files
     for key in ("train_loss", "population_loss", "run_success", "run_status"):
         assert_array_equal(second[key], first[key])
 
     # Other parameters do not pick up these files.
-    gd_loss_curves(4, 2, 21, 1, T_SHORT, seed=7, checkpoint=tmp_path)
+    gd_loss_curves(4, 2, 21, 1, T_SHORT, rng=7, checkpoint=tmp_path, executor=counter)
     assert counter.calls == 5 and len(os.listdir(tmp_path)) == 4
+
+
+def test_process_pool_gives_the_serial_result():
+    serial = gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=9)
+    pooled = gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=9, executor=None)
+    assert_array_equal(pooled.train_loss, serial.train_loss)
 
 
 def test_failed_run_is_kept_as_nan_and_reported(tmp_path, monkeypatch):
@@ -121,21 +144,21 @@ def test_failed_run_is_kept_as_nan_and_reported(tmp_path, monkeypatch):
             res.update(success=False, status=-1, message="integration failed: test")
         return res
 
-    monkeypatch.setattr(qnb.experiments, "empirical_flow", failing_second_call)
-    res = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=1, checkpoint=tmp_path)
+    monkeypatch.setattr(qnb.loss_curves, "empirical_flow", failing_second_call)
+    res = gd_loss_curves(4, 2, 20, 3, T_SHORT, rng=1, checkpoint=tmp_path)
     assert not res.success and res.status == 1 and res.n_failed == 1
-    assert_array_equal(res.run_success, [True, False, True])
-    assert res.run_status[1] == -1 and "run 1: integration failed: test" in res.message
+    assert_array_equal(res.instance_success, [True, False, True])
+    assert res.instance_status[1] == -1 and "run=1: integration failed: test" in res.message
     assert np.isnan(res.train_loss[1]).all() and np.isnan(res.population_loss[1]).all()
     assert np.isfinite(res.train_loss[[0, 2]]).all()
     assert_allclose(log_mean(res.train_loss), log_mean(res.train_loss[[0, 2]]))
     # The failure is checkpointed too: it is deterministic, rerunning would fail again.
-    again = gd_loss_curves(4, 2, 20, 3, T_SHORT, seed=1, checkpoint=tmp_path)
+    again = gd_loss_curves(4, 2, 20, 3, T_SHORT, rng=1, checkpoint=tmp_path)
     assert again.n_loaded == 3 and again.n_failed == 1
 
 
 def test_progress_goes_to_stderr(capsys):
-    gd_loss_curves(3, 1, 8, 2, T_SHORT, seed=0, progress=True)
+    gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=0, progress=True)
     out, err = capsys.readouterr()
     assert out == "" and "2/2 runs" in err
 
@@ -152,13 +175,14 @@ def test_progress_goes_to_stderr(capsys):
         ({"n_runs": 0}, ValueError, "n_runs must be >= 1"),
         ({"t_eval": [1.0, 0.5]}, ValueError, "t_eval must be strictly increasing"),
         ({"t_eval": [-1.0, 0.5]}, ValueError, "t_eval must be non-negative"),
-        ({"seed": -3}, ValueError, "seed must be a non-negative integer"),
-        ({"seed": 1.5}, TypeError, "seed must be a non-negative integer"),
+        ({"rng": -3}, ValueError, "rng must be a non-negative integer"),
+        ({"rng": 1.5}, TypeError, "rng must be None, a non-negative integer or a numpy Generator"),
         ({"teacher": "uniform"}, ValueError, "teacher must be one of"),
         ({"teacher": 1}, TypeError, "teacher must be a string"),
         ({"width": 0}, ValueError, "width must be >= 1"),
         ({"checkpoint": 3}, TypeError, "checkpoint must be None or a directory"),
         ({"progress": "yes"}, TypeError, "progress must be True or False"),
+        ({"executor": "threads"}, ValueError, "executor must be None, 'serial' or an executor"),
     ],
 )
 def test_gd_loss_curves_argument_errors(kwargs, error, match):
