@@ -128,25 +128,32 @@ def span_condition(X, rtol=RANK_RTOL):
 
 # --- largest smallest-eigenvalue over a subspace of symmetric matrices ------------
 
-def _max_min_eigenvalue(Q, coordinates):
+def _max_min_eigenvalue(Q, Q_perp, coordinates):
     """Largest smallest eigenvalue over the unit Frobenius ball of a subspace of symmetric matrices.
 
-    ``Q`` holds an orthonormal basis of the subspace in the ``svec``
-    coordinates of ``coordinates`` (in which the Frobenius product is
-    Euclidean), so the program is
-    ``max t  s.t.  smat(Q c) - t I >= 0,  ||c|| <= 1``, solved with Clarabel's
-    interior-point method. It is strictly feasible (``c = 0, t = -1``) whatever
-    the data, which is what makes it well posed, unlike a program over the
-    minimizers of the loss, whose feasible set may be a single point.
+    ``Q`` and ``Q_perp`` hold orthonormal bases of the subspace and of its
+    orthogonal complement in the ``svec`` coordinates of ``coordinates`` (in
+    which the Frobenius product is Euclidean). The margin
 
-    Its optimal value is unique (the maximum of a concave function over a
-    ball) even where the maximizer is not, and it is positive exactly when
-    the subspace contains a positive definite matrix; then the maximizer has
-    unit norm, since the smallest eigenvalue is positively homogeneous. The
-    returned value is the exact smallest eigenvalue of the solver's matrix
-    rescaled to unit norm: a feasible point, so a lower bound of the maximum,
-    within the solver's tolerance (about 1e-8) of it, and a certificate of
-    positive definiteness when positive.
+        max_{||c|| <= 1} lambda_min(smat(Q c))  =  min_{Y >= 0, tr Y = 1} ||Q^T svec(Y)||
+
+    (a minimax identity over two compact convex sets) is solved in whichever
+    form has the smaller dense block for Clarabel's interior-point method: the
+    left one, ``max t s.t. smat(Q c) - t I >= 0, ||c|| <= 1``, when the subspace
+    is the smaller of the two, else the right one, written as
+    ``min tau s.t. ||svec(Y) - Q_perp u|| <= tau, Y >= 0, tr Y = 1`` (the
+    distance from ``Y`` to the complement is its component in the subspace).
+    Both always have interior points, which is what makes them well posed,
+    unlike a program over the minimizers of the loss, whose feasible set may
+    be a single point.
+
+    The optimal value is unique even where the maximizer is not, and it is
+    positive exactly when the subspace contains a positive definite matrix;
+    then a maximizer has unit norm. The returned value is the exact smallest
+    eigenvalue of a unit-norm matrix of the subspace built from the solver's
+    answer (several candidates are tried and the best kept): a feasible point,
+    so a lower bound of the margin, within the solver's tolerance (about 1e-8)
+    of it, and a certificate of positive definiteness when positive.
 
     Returns
     -------
@@ -156,33 +163,77 @@ def _max_min_eigenvalue(Q, coordinates):
         The unit-norm matrix achieving ``value``.
     iterations : int
     """
-    q = Q.shape[1]
-    if q == 0:
+    if Q.shape[1] == 0:
         return -np.inf, None, 0
     # Clarabel's PSD triangle: upper triangle, column by column, off-diagonals times sqrt(2).
     order = np.lexsort((coordinates.rows, coordinates.cols))
-    p = order.size
+    if Q.shape[1] <= Q_perp.shape[1]:
+        candidates, iterations = _margin_primal(Q[order], coordinates.svec(np.eye(coordinates.d))[order],
+                                                coordinates.d)
+    else:
+        candidates, iterations = _margin_dual(Q_perp[order], coordinates.svec(np.eye(coordinates.d))[order],
+                                              coordinates.d)
+    best, best_M = -np.inf, None
+    for v in candidates:
+        w = np.zeros(order.size)
+        w[order] = v
+        w = Q @ (Q.T @ w)  # into the subspace, exactly
+        norm = np.linalg.norm(w)
+        if not np.isfinite(norm) or norm == 0:
+            continue
+        M = coordinates.smat(w / norm)
+        value = float(np.linalg.eigvalsh(M)[0])
+        if value > best:
+            best, best_M = value, M
+    return best, best_M, iterations
+
+
+def _solve_conic(cost, A, b, cones):
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    n = A.shape[1]
+    solver = clarabel.DefaultSolver(sparse.csc_matrix((n, n)), cost, sparse.csc_matrix(A), b, cones, settings)
+    return solver.solve()
+
+
+def _margin_primal(Q, identity, d):
+    """``max t s.t. smat(Q c) - t I >= 0, (1, c) in SOC``; candidate: ``Q c``."""
+    p, q = Q.shape
     A = np.zeros((p + 1 + q, q + 1))
-    A[:p, :q] = -Q[order]
-    A[:p, q] = coordinates.svec(np.eye(coordinates.d))[order]
-    # Second-order cone (1, c): s = b - A x = (1, c).
-    A[p + 1:, :q] = -np.eye(q)
+    A[:p, :q] = -Q
+    A[:p, q] = identity
+    A[p + 1:, :q] = -np.eye(q)  # s = b - A x = (1, c)
     b = np.zeros(p + 1 + q)
     b[p] = 1.0
     cost = np.zeros(q + 1)
     cost[q] = -1.0
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    solver = clarabel.DefaultSolver(sparse.csc_matrix((q + 1, q + 1)), cost, sparse.csc_matrix(A), b,
-                                    [clarabel.PSDTriangleConeT(coordinates.d), clarabel.SecondOrderConeT(q + 1)],
-                                    settings)
-    solution = solver.solve()
-    c = np.asarray(solution.x)[:q]
-    norm = np.linalg.norm(c)
-    if not np.isfinite(norm) or norm == 0:
-        return -np.inf, None, int(solution.iterations)
-    M = coordinates.smat(Q @ (c / norm))
-    return float(np.linalg.eigvalsh(M)[0]), M, int(solution.iterations)
+    solution = _solve_conic(cost, A, b, [clarabel.PSDTriangleConeT(d), clarabel.SecondOrderConeT(q + 1)])
+    return [Q @ np.asarray(solution.x)[:q]], int(solution.iterations)
+
+
+def _margin_dual(Q_perp, identity, d):
+    """``min tau s.t. tr Y = 1, Y >= 0, (tau, y - Q_perp u) in SOC`` over ``x = (y, u, tau)``.
+
+    Candidates for the subspace's maximizer: ``y`` itself (the maximizer is
+    the normalised component of an optimal ``Y`` in the subspace) and the
+    multiplier of the second-order cone, which is the maximizer up to sign.
+    """
+    p, q = Q_perp.shape
+    A = np.zeros((1 + p + 1 + p, p + q + 1))
+    A[0, :p] = identity  # tr Y = 1 (zero cone: s = 1 - <I, y> = 0)
+    A[1:p + 1, :p] = -np.eye(p)  # s = y in the PSD cone
+    A[p + 1, p + q] = -1.0  # s = (tau, y - Q_perp u) in the second-order cone
+    A[p + 2:, :p] = -np.eye(p)
+    A[p + 2:, p:p + q] = Q_perp
+    b = np.zeros(A.shape[0])
+    b[0] = 1.0
+    cost = np.zeros(p + q + 1)
+    cost[p + q] = 1.0
+    solution = _solve_conic(cost, A, b, [clarabel.ZeroConeT(1), clarabel.PSDTriangleConeT(d),
+                                         clarabel.SecondOrderConeT(p + 1)])
+    y = np.asarray(solution.x)[:p]
+    z = np.asarray(solution.z)[p + 2:]
+    return [y, z, -z], int(solution.iterations)
 
 
 # --- the decision -------------------------------------------------------------------
@@ -320,11 +371,11 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
     #    positive, in K (a direction to another minimizer). Each optimum is unique,
     #    so the reported margin does not depend on where the solver stops.
-    value_V, _, nit = _max_min_eigenvalue(Q_V, coordinates)
+    value_V, _, nit = _max_min_eigenvalue(Q_V, Q_K, coordinates)
     if value_V > 0:
         return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
                        nit=nit)
-    value_K, C, nit_K = _max_min_eigenvalue(Q_K, coordinates)
+    value_K, C, nit_K = _max_min_eigenvalue(Q_K, Q_V, coordinates)
     nit += nit_K
     if value_K > 0:
         H = _alternative_minimizer(lam, U1, U0, Wn, np.zeros((r, r)), C, M1, scale=lam[-1])
