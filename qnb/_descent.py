@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._integration import FIXED_STEP_METHOD, fixed_steps, integrate
-from ._symmetric import SymmetricCoordinates, congruence_step, factor
+from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, factor
 from ._validation import as_array, check_int, check_loss
 
 
@@ -57,8 +57,7 @@ class MatrixFlow:
 
     def velocity(self, A):
         """``-(A G + G A)`` at ``A`` (one matrix)."""
-        G = self.loss.gradient(A)
-        return -(A @ G + G @ A)
+        return descent_velocity(A, self.loss.gradient(A))
 
     def rhs(self, t, h):
         """``vech`` of the velocity at ``A = unvech(h)``."""

@@ -108,6 +108,16 @@ class SymmetricCoordinates:
         return Q
 
 
+def descent_velocity(A, G):
+    """``-(A G + G A)`` for symmetric stacks: the right-hand side of the matrix flows (5) and (8).
+
+    ``G`` is the gradient of the loss at ``A``. Since both are symmetric,
+    ``A G = (G A)^T``, so one product per matrix suffices.
+    """
+    GA = G @ A
+    return -(GA + np.swapaxes(GA, -1, -2))
+
+
 def congruence_step(A, G, step):
     """``(I - step G) A (I - step G)``, symmetrized; ``A`` and ``G`` may be stacks ``(..., d, d)``.
 

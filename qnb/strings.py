@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._symmetric import SymmetricCoordinates, congruence_step, outside_psd_cone, project_psd
+from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, outside_psd_cone, project_psd
 from ._validation import as_array, as_data, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
 from .losses import EmpiricalLoss, PopulationLoss
 from .result import Result
@@ -257,8 +257,7 @@ class StringDynamics:
     def force(self, S):
         """``F(A_i) = -(A_i G_i + G_i A_i)`` for every image, and the gradients ``G_i``."""
         G = self.loss.gradient(S)
-        GS = G @ S
-        return -(GS + np.swapaxes(GS, 1, 2)), G
+        return descent_velocity(S, G), G
 
     def jacobian(self, S):
         """``J[i, a, b]``: derivative of coordinate ``a`` of ``F(A_i)`` along the coordinate direction ``E_b``.
