@@ -18,7 +18,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -317,6 +319,24 @@ def test_time_limit_holds_on_a_given_process_pool(monkeypatch):
     assert_array_equal(res.instance_status, [[0, 0], [STATUS_TIMED_OUT] * 2])
 
 
+def test_time_limit_that_cannot_be_enforced_says_so():
+    """Defect 3: outside the main thread no alarm can be set, so 'serial' cannot stop an
+    instance; the sweep warns instead of silently running without the limit asked for."""
+    caught = []
+
+    def sweep():
+        with warnings.catch_warnings(record=True) as found:
+            warnings.simplefilter("always")
+            res = qnb.gd_loss_curves(3, 1, 8, 1, T_SHORT, rng=0, instance_timeout=10.0)
+        caught.extend((str(w.message), w.category, res.success) for w in found)
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    thread.join()
+    assert [(c, ok) for _, c, ok in caught] == [(RuntimeWarning, True)]
+    assert "instance_timeout is not enforced with executor='serial'" in caught[0][0]
+
+
 @pytest.mark.parametrize("value, error", [(0.0, ValueError), (-1.0, ValueError), (np.inf, ValueError),
                                           ("10", TypeError)])
 def test_instance_timeout_is_checked(value, error, counting):
@@ -430,6 +450,7 @@ def plant_abandoned_temporaries(checkpoint, writer):
     os.utime(old, (two_hours_ago, two_hours_ago))
 
 
+@pytest.mark.slow  # a subprocess and three sweeps: about 8 s
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="lists processes through /proc")
 def test_sweep_killed_on_the_default_pool_resumes_and_leaves_no_workers(tmp_path):
     """Defects 2 and 5, the acceptance check: a sweep on the default process pool is killed with
@@ -447,6 +468,7 @@ def test_sweep_killed_on_the_default_pool_resumes_and_leaves_no_workers(tmp_path
     assert_resumes_to_the_uninterrupted_result(checkpoint, 11, "serial")
 
 
+@pytest.mark.slow  # a subprocess and two sweeps: about 6 s
 def test_sweep_killed_with_a_drawn_seed_resumes_with_the_printed_seed(tmp_path):
     """Defect 2, the acceptance check for rng=None: the killed sweep printed its drawn seed; the
     rerun with it reads the records written and gives bitwise the uninterrupted result."""
