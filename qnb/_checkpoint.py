@@ -174,23 +174,23 @@ class BadRecord(Exception):
     """A checkpoint file that cannot be used; the message says why."""
 
 
-def _header(member, size):
-    """dtype and shape from the ``.npy`` header of ``member`` (an open zip member of ``size``
-    bytes), after checking that the array it announces is plain and fits ``size``."""
+def _array_bytes(member, size):
+    """The bytes of the array that the ``.npy`` header of ``member`` (an open zip member of
+    ``size`` bytes) announces, after checking that it is plain and fits ``size``."""
     version = np.lib.format.read_magic(member)
     if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
     elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
     else:
         raise BadRecord(f"unsupported .npy version {version}")
     if dtype.kind not in _PLAIN_KINDS or dtype.hasobject:
         raise BadRecord(f"dtype {dtype} is not a plain bool, number or text")
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > min(size, MAX_RECORD_BYTES):
-        raise BadRecord(f"its header claims shape {shape} of {dtype} ({nbytes:.3g} bytes), more than "
+    if min(shape, default=0) < 0 or nbytes > min(size, MAX_RECORD_BYTES):
+        raise BadRecord(f"its header claims shape {shape} of {dtype} ({nbytes:.3g} bytes), not within "
                         f"the {size} bytes stored and the limit of {MAX_RECORD_BYTES} bytes")
-    return dtype, shape, nbytes
+    return nbytes
 
 
 def _read_fields(path):
@@ -202,8 +202,7 @@ def _read_fields(path):
                 raise BadRecord(f"member {info.filename!r} is not a .npy array")
             key = info.filename[:-4]
             with archive.open(info) as member:
-                dtype, shape, nbytes = _header(member, info.file_size)
-            total += nbytes
+                total += _array_bytes(member, info.file_size)
             if total > MAX_RECORD_BYTES:
                 raise BadRecord(f"its members exceed the limit of {MAX_RECORD_BYTES} bytes")
             with archive.open(info) as member:
@@ -241,13 +240,11 @@ def _check_identity(text, sweep, task):
     raise BadRecord(f"it was computed for another task ({_task_difference(stored.get('task'), task)})")
 
 
-def _check_field(key, value, kinds, shape=None):
+def _check_field(key, value, kinds, shape=()):
     """Raise :class:`BadRecord` unless ``value`` has one of the dtype ``kinds`` and fits
     ``shape`` (a template shape; an extent 0 there allows any length)."""
     if value.dtype.kind not in kinds:
         raise BadRecord(f"field {key!r} has dtype {value.dtype}")
-    if shape is None:
-        shape = ()
     fits = value.ndim == len(shape) and all(e == 0 or e == v for e, v in zip(shape, value.shape))
     if not fits:
         raise BadRecord(f"field {key!r} has shape {value.shape}, expected {tuple(shape)}")
