@@ -18,13 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_root_seed, renamed_seed, run_sweep
+from ._sweep import STATUS_RAISED, STATUS_TIMED_OUT, STATUS_WORKER_LOST  # noqa: F401  (statuses here too)
 from ._validation import as_times, check_choice, check_int, check_positive
 from .data import TEACHERS, draw_instance, gram, instance_rng
 from .flows import empirical_flow
 from .result import Result
 
 # Status of a sweep (``status``). A run's own status (``instance_status``) is the status of
-# qnb.empirical_flow: 0 reached the final time, -1 integration failed, 2 diverged.
+# qnb.empirical_flow: 0 reached the final time, -1 integration failed, 2 diverged; or the
+# sweep engine's (qnb._sweep.ENGINE_MESSAGES), recomputed on a rerun: STATUS_RAISED = -200,
+# STATUS_TIMED_OUT = -201, STATUS_WORKER_LOST = -202.
 MESSAGES = {
     STATUS_ALL_SUCCEEDED: "all {total} runs reached the final time",
     STATUS_SOME_FAILED: "{failed} of {total} runs failed (their rows are NaN): {details}",
@@ -48,8 +51,15 @@ def _run(task):
             "status": int(res.status), "message": str(res.message)}
 
 
+def _blank(task):
+    """The curves of a run that has no result: NaN rows, as for a failed integration."""
+    curve = np.full(len(task["t_eval"]), np.nan)
+    return {"train_loss": curve, "population_loss": curve}
+
+
 def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", width=None,
-                   checkpoint=None, progress=False, *, executor="serial", seed=None):
+                   checkpoint=None, progress=False, *, executor="serial", seed=None,
+                   instance_timeout=None):
     """Training and population loss of many independent gradient-flow runs.
 
     Run ``r`` draws, with :func:`qnb.draw_instance` and the generator
@@ -76,8 +86,10 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", widt
     t_eval : array_like
         Strictly increasing, non-negative output times; every flow starts at 0.
     rng : None, int or numpy.random.Generator
-        Root seed of the sweep (default 0); ``None`` draws fresh entropy and a
-        Generator draws a seed. The seed used is returned as ``seed``.
+        Root seed of the sweep (default 0); ``None`` draws fresh entropy (and
+        prints the seed on ``sys.stderr``, so that an interrupted sweep resumes
+        with it) and a Generator draws a seed. The seed used is returned as
+        ``seed``.
     teacher : {'gaussian', 'orthonormal'}
         Key of :data:`qnb.TEACHERS`.
     width : int, optional
@@ -88,7 +100,8 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", widt
         Directory (created if missing). Each finished run is written there at
         once; its file name and contents identify every parameter that
         determines the run (not ``n_runs``), and runs already there are read
-        instead of recomputed, so an interrupted sweep resumes where it stopped.
+        instead of recomputed, so an interrupted sweep resumes where it stopped
+        (files are checked first; see :func:`qnb.recovery_probability`).
     progress : bool
         Print a one-line progress count to ``sys.stderr`` every few runs
         (stderr, so that notebook outputs compared on stdout do not change).
@@ -97,6 +110,9 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", widt
         ``'serial'``, in this process. Results do not depend on it.
     seed : int, optional
         Deprecated alias of ``rng``.
+    instance_timeout : float, optional
+        Seconds one run may take (default ``None``: no limit); a run over it
+        gets the status -201 and a NaN row (see :func:`qnb.recovery_probability`).
 
     Returns
     -------
@@ -105,8 +121,10 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", widt
         (each of shape ``(n_runs, len(t))``; the row of a run whose
         integration failed is NaN), ``instance_success`` (bool per run),
         ``instance_status`` (per run, the :func:`qnb.empirical_flow` status: 0
-        reached the final time, -1 integration failed, 2 diverged), ``instance_seconds`` (time per run, as
-        first computed), with the older names ``run_success``, ``run_status``
+        reached the final time, -1 integration failed, 2 diverged; or the
+        sweep engine's: -200 raised, with the exception's type and message,
+        -201 over ``instance_timeout``, -202 worker lost),
+        ``instance_seconds`` (time per run, as first computed), with the older names ``run_success``, ``run_status``
         and ``run_seconds`` for the same arrays; ``n_failed``, ``n_loaded``
         (runs read from ``checkpoint``), ``success`` (every run succeeded),
         ``status`` (0 if so, 1 if some run failed; :data:`MESSAGES`), ``message``
@@ -144,7 +162,9 @@ def gd_loss_curves(d, m_star, n, n_runs, t_eval, rng=0, teacher="gaussian", widt
     tasks = [params | {"t_eval": t_eval.tolist(), "run": r} for r in range(n_runs)]
     records = run_sweep("gd_loss_curves", _run, tasks, index=("run",), executor=executor,
                         checkpoint=checkpoint, progress=progress, unit="runs",
-                        label=f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed})")
+                        label=f"gd_loss_curves(d={d}, m_star={m_star}, n={n}, seed={seed})",
+                        instance_timeout=instance_timeout, blank=_blank,
+                        drawn_seed=seed if rng is None else None)
     out = Result(**records.summary((n_runs,), MESSAGES), t=t_eval,
                  train_loss=records.array("train_loss", (n_runs,)),
                  population_loss=records.array("population_loss", (n_runs,)))

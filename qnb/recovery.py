@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_n_values, check_root_seed, run_sweep
+from ._sweep import STATUS_RAISED, STATUS_TIMED_OUT, STATUS_WORKER_LOST  # noqa: F401  (statuses here too)
 from ._validation import check_choice, check_int, check_positive
 from .data import TEACHERS, draw_instance, gram, instance_rng
 from .data import instance_data, nested_instance_data  # noqa: F401  (importable from here, as before)
@@ -50,6 +51,9 @@ STATUS_FLOW_FAILED = -1     # the integration failed with LSODA and with BDF
 STATUS_FLOW_DIVERGED = 2    # the flow stopped being finite
 STATUS_NOT_RECOVERED = 3    # recovery_threshold: not recovered even with d (d + 1) / 2 samples
 STATUS_SOLVER_RAISED = -100  # the solver raised ArithmeticError or LinAlgError
+# and the sweep engine's (qnb._sweep.ENGINE_MESSAGES), recomputed on a rerun:
+# STATUS_RAISED = -200 (any other exception), STATUS_TIMED_OUT = -201 (instance_timeout),
+# STATUS_WORKER_LOST = -202 (the worker process died).
 
 # A record's message: the entry of its status, with the solver's message as ``detail``.
 INSTANCE_MESSAGES = {
@@ -184,6 +188,11 @@ def _probability_instance(method, task):
     return out
 
 
+def _probability_blank(method, task):
+    """The fields of an instance of :func:`recovery_probability` that has no result."""
+    return {key: np.nan for key in method.reported}
+
+
 def _recovered(method, records, recovery_tol):
     """Per record: a successful solve whose verdict is recovery."""
     return np.array([bool(r["success"]) and method.recovered(r, recovery_tol) for r in records])
@@ -218,7 +227,7 @@ def _label(sweep, params):
 
 def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=None,
                          executor=None, teacher="gaussian", width=None, flow_time=1e10,
-                         recovery_tol=1e-3, checkpoint=None, progress=False):
+                         recovery_tol=1e-3, checkpoint=None, progress=False, instance_timeout=None):
     """Fraction of random instances on which the teacher is recovered, for each ``n``.
 
     Instance ``(n, t)`` (sample size ``n``, trial ``t``) is drawn by
@@ -251,10 +260,14 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     rng : None, int or numpy.random.Generator
         Root seed of the sweep. ``None`` draws fresh entropy and a Generator
         draws a seed; either way the seed used is returned as ``seed``, so
-        ``rng=res.seed`` repeats the sweep.
+        ``rng=res.seed`` repeats the sweep. A seed drawn for ``None`` is also
+        printed on ``sys.stderr`` before any work (``recovery_probability:
+        rng=None, drew seed S; pass rng=S to repeat or resume this sweep``),
+        so that an interrupted sweep resumes from its checkpoint with ``rng=S``.
     executor : None, 'serial', concurrent.futures.Executor or dask.distributed.Client
         Where the instances run. ``None``: a process pool with
-        ``os.cpu_count()`` workers, created and shut down inside the call.
+        ``os.cpu_count()`` workers, created and shut down inside the call
+        (its workers also exit when the calling process is killed).
         ``'serial'``: in this process, one after the other. An executor, or
         any object whose ``submit(fn, *args)`` returns futures (a Dask
         ``Client``), is used as it is and left open. Results do not depend on
@@ -281,11 +294,25 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         the flow, ``width`` and ``flow_time``; not ``recovery_tol``, which is
         applied to the stored distance). Instances found there are read
         instead of recomputed, so an interrupted or enlarged sweep resumes.
+        A file is read only when the task it holds is the instance's and its
+        fields are complete; any other file under an instance's name (renamed,
+        of another seed, forged, corrupt or announcing an oversized array) is
+        recomputed, with a warning that says why. Instances that raised, timed
+        out or lost their worker are written too but recomputed on the next
+        run. Temporary files ``.tmp-<host>-<pid>-*.npz`` of a process killed
+        while writing are removed on the next run.
         The hash covers parameters, not code: delete the directory after
         changing the solvers.
     progress : bool
         Print a progress line (instances done/total) to ``sys.stderr`` every
         few instances.
+    instance_timeout : float, optional
+        Seconds one instance may take; ``None`` (default) sets no limit. An
+        instance over it gets the status ``STATUS_TIMED_OUT`` (-201) and the
+        sweep goes on. Enforced on ``executor=None`` (a worker that does not
+        stop is killed and replaced), on a given process pool and on
+        ``'serial'`` in the main thread on POSIX (``SIGALRM``); not on Dask,
+        whose workers run tasks in threads.
 
     Returns
     -------
@@ -296,8 +323,10 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         ``stderr`` (binomial standard error ``sqrt(p (1 - p) / trials)``),
         ``instance_success``, ``instance_status`` (:data:`INSTANCE_MESSAGES`:
         0 decided, 1 certificate undecided, -1 flow failed, 2 flow diverged,
-        -100 the solver raised), ``instance_seconds`` (per instance, as first
-        computed), ``failed_per_n``, ``n_failed``,
+        -100 the solver raised ``ArithmeticError`` or ``LinAlgError``; and the
+        sweep engine's: -200 any other exception, with its type and message,
+        -201 over ``instance_timeout``, -202 the worker process died),
+        ``instance_seconds`` (per instance, as first computed), ``failed_per_n``, ``n_failed``,
         ``n_loaded`` (instances read from ``checkpoint``), for
         ``method='certificate'`` ``certificate`` (per instance), for
         ``method='flow'`` ``final_loss`` (training loss at ``flow_time``) and
@@ -336,7 +365,10 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
     tasks = [base | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
     records = run_sweep("recovery_probability", functools.partial(_probability_instance, decision),
                         tasks, index=("n", "trial"), executor=executor, checkpoint=checkpoint,
-                        progress=progress, label=_label("recovery_probability", params))
+                        progress=progress, label=_label("recovery_probability", params),
+                        instance_timeout=instance_timeout,
+                        blank=functools.partial(_probability_blank, decision),
+                        drawn_seed=params["seed"] if rng is None else None)
 
     shape = (n_values.size, trials)
     summary = records.summary(shape, PROBABILITY_MESSAGES)
@@ -464,9 +496,15 @@ def _threshold_instance(method, task):
     }
 
 
+def _threshold_blank(task):
+    """The fields of an instance of :func:`recovery_threshold` that has no result."""
+    return {"n_threshold": -1, "probe_n": np.zeros(0, dtype=int),
+            "probe_recovered": np.zeros(0, dtype=bool), "probe_value": np.zeros(0)}
+
+
 def recovery_threshold(d, m_star, trials, method="certificate", rng=None, executor=None,
                        teacher="gaussian", width=None, flow_time=1e10, recovery_tol=1e-3,
-                       checkpoint=None, progress=False):
+                       checkpoint=None, progress=False, instance_timeout=None):
     """Smallest number of samples that recovers the teacher, instance by instance.
 
     Instance ``t`` is a teacher and a sequence of ``d (d + 1) / 2`` inputs
@@ -489,7 +527,7 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
         ``gram(W0)`` is used for every ``n``; monotonicity then holds because
         the flow recovers exactly when the teacher is the only PSD solution
         (Theorem 4.1), up to the tolerance ``recovery_tol``.
-    rng, executor, teacher, width, flow_time, recovery_tol, checkpoint, progress
+    rng, executor, teacher, width, flow_time, recovery_tol, checkpoint, progress, instance_timeout
         As in :func:`recovery_probability`. Checkpoint files are one per
         instance, ``recovery_threshold_trial<trial>_<hash>.npz``; for the flow
         they also cover ``recovery_tol``, which steers the search.
@@ -508,7 +546,8 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
         ``instance_status`` (:data:`THRESHOLD_INSTANCE_MESSAGES`: 0 threshold
         found, 3 not recovered even with ``n_upper`` samples, or the status of
         the failed solve as in :func:`recovery_probability`: 1 certificate
-        undecided, -1 flow failed, 2 flow diverged, -100 the solver raised),
+        undecided, -1 flow failed, 2 flow diverged, -100 the solver raised,
+        -200 raised another exception, -201 timed out, -202 worker lost),
         ``instance_seconds``, ``n_failed``, ``n_loaded``, ``success``,
         ``status`` (0, or 1 when an instance failed; :data:`THRESHOLD_MESSAGES`),
         ``message``, ``seconds`` and the parameters.
@@ -528,7 +567,9 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
     tasks = [base | {"trial": t} for t in range(trials)]
     records = run_sweep("recovery_threshold", functools.partial(_threshold_instance, decision),
                         tasks, index=("trial",), executor=executor, checkpoint=checkpoint,
-                        progress=progress, label=_label("recovery_threshold", params))
+                        progress=progress, label=_label("recovery_threshold", params),
+                        instance_timeout=instance_timeout, blank=_threshold_blank,
+                        drawn_seed=params["seed"] if rng is None else None)
 
     summary = records.summary((trials,), THRESHOLD_MESSAGES)
     success, n_threshold = summary["instance_success"], records.array("n_threshold", (trials,), int)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_n_values, check_root_seed, run_sweep
+from ._sweep import STATUS_RAISED, STATUS_TIMED_OUT, STATUS_WORKER_LOST  # noqa: F401  (statuses here too)
 from ._validation import check_choice, check_int, check_positive, check_seed
 from .data import TEACHERS, draw_instance, gram, instance_rng
 from .strings import distance_to_path, flat_stretch, string_method
@@ -40,6 +41,9 @@ _FLOW_SAMPLES = 4000  # trajectory samples, log-spaced in time, for the string-t
 STATUS_COMPLETE = 0
 STATUS_STRING_FAILED = 1
 STATUS_FLOW_FAILED = 2
+# and the sweep engine's (qnb._sweep.ENGINE_MESSAGES), recomputed on a rerun:
+# STATUS_RAISED = -200 (the string method, the flow or the certificate raised),
+# STATUS_TIMED_OUT = -201 (instance_timeout), STATUS_WORKER_LOST = -202 (the worker died).
 
 INSTANCE_MESSAGES = {
     STATUS_COMPLETE: "the string converged and the flow reached flow_time",
@@ -124,6 +128,16 @@ def _flow_fields(flow, A_star, descending):
             "gd_distance": float(distance_to_path(descending, flow.A).max())}
 
 
+def _blank(task):
+    """The fields of an instance that has no result: NaN, -1, False (status -1: not run)."""
+    curve = np.full(task["n_images"], np.nan)
+    return {"train_loss": curve, "population_loss": curve, "arclength": curve, "nit": -1,
+            "string_status": -1, "string_success": False, "flat_start": -1, "flat_count": -1,
+            "flat_length": np.nan, "unique": False, "certificate": np.nan, "flow_gap": np.nan,
+            "flow_population_loss": np.nan, "flow_train_loss": np.nan, "flow_success": False,
+            "gd_distance": np.nan}
+
+
 def _instance(task):
     """String, flow and certificate of one instance; ``task`` is a plain dict (picklable)."""
     A0, A_star, X, y = string_profile_instance(task["d"], task["n"], task["trial"], task["m_star"],
@@ -149,7 +163,7 @@ def _instance(task):
 
 
 def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor=None, teacher="gaussian",
-                    width=None, flow_time=1e10, checkpoint=None, progress=False):
+                    width=None, flow_time=1e10, checkpoint=None, progress=False, instance_timeout=None):
     """Converged strings from ``A(0)`` to ``A*`` for ``trials`` instances at each ``n`` (Fig. 4).
 
     Parameters
@@ -166,8 +180,10 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         Root seed; instance ``(n, trial)`` is :func:`string_profile_instance`
         ``(d, n, trial, m_star, seed)``: :func:`qnb.instance_data` ``(seed, n,
         trial, d, m_star)``, followed by the student start ``W0`` of shape
-        ``(width, d)``. ``None`` draws fresh entropy and a Generator draws a
-        seed; the seed used is returned as ``seed``.
+        ``(width, d)``. ``None`` draws fresh entropy (and prints the seed on
+        ``sys.stderr``, as :func:`qnb.recovery_probability` does, so that an
+        interrupted sweep resumes with it) and a Generator draws a seed; the
+        seed used is returned as ``seed``.
     n_images : int, optional
         Images per string.
     executor : None, 'serial' or Executor, optional
@@ -180,9 +196,13 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         Time up to which the gradient flow is solved (:func:`qnb.flow_with_fallback`)
         for its limit ``A_inf``.
     checkpoint : path, optional
-        Directory for one file per finished instance; a rerun reads them back.
+        Directory for one file per finished instance; a rerun reads them back
+        after checking them (see :func:`qnb.recovery_probability`).
     progress : bool, optional
         Print a progress line to ``sys.stderr`` as instances finish.
+    instance_timeout : float, optional
+        Seconds one instance may take (default ``None``: no limit); see
+        :func:`qnb.recovery_probability`.
 
     Returns
     -------
@@ -197,7 +217,9 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         the largest distance from a string image before the flat stretch to the flow's
         trajectory; ``instance_success`` (the string converged and the flow succeeded),
         ``instance_status`` (:data:`INSTANCE_MESSAGES`: 0 complete, 1 the string did not
-        converge, 2 the flow failed), ``instance_seconds`` and, under its older name,
+        converge, 2 the flow failed; the engine's -200 raised, with the exception's type
+        and message, -201 over ``instance_timeout``, -202 worker lost, whose fields are
+        NaN, -1 or False), ``instance_seconds`` and, under its older name,
         ``seconds``. Also ``n_values``, the parameters, ``n_failed``, ``n_loaded`` (from
         the checkpoint), ``success`` (every instance complete), ``status`` (0 or 1;
         :data:`MESSAGES`) and ``message``.
@@ -218,7 +240,9 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
               "flow_time": check_positive(flow_time, "flow_time")}
     tasks = [params | {"n": int(n), "trial": t} for n in n_values for t in range(trials)]
     records = run_sweep("string_profiles", _instance, tasks, index=("n", "trial"), executor=executor,
-                        checkpoint=checkpoint, progress=progress, label=f"strings d={d}")
+                        checkpoint=checkpoint, progress=progress, label=f"strings d={d}",
+                        instance_timeout=instance_timeout, blank=_blank,
+                        drawn_seed=params["seed"] if rng is None else None)
     shape = (len(n_values), trials)
     out = Result(**records.summary(shape, MESSAGES),
                  **{key: records.array(key, shape) for key in _FIELDS})

@@ -217,13 +217,24 @@ def test_failed_instance_is_counted_and_reported(tmp_path, monkeypatch):
     assert again.n_loaded == 4 and len(calls) == 4 and again.n_failed == 2
 
 
-def test_unexpected_errors_propagate(monkeypatch):
+def test_unexpected_errors_are_the_instance_status(tmp_path, monkeypatch):
+    """Issue #13, defect 5: any exception of one instance (not only a solver's numerical error)
+    is that instance's status, with the exception's type and message; the sweep goes on, and a
+    rerun recomputes the instance (the failure may be a bug fixed since) instead of crashing."""
     def broken(call, out):
-        raise RuntimeError("a bug, not a solver failure")
+        if call == 2:
+            raise RuntimeError("a bug, not a solver failure")
+        return out
 
-    monkeypatch.setitem(RECOVERY_METHODS, "broken", flaky_flow(broken)[0])
-    with pytest.raises(RuntimeError, match="a bug"):
-        recovery_probability(D, M_STAR, [20], 1, method="broken", rng=0, executor="serial")
+    method, calls = flaky_flow(broken)
+    monkeypatch.setitem(RECOVERY_METHODS, "broken", method)
+    kwargs = dict(method="broken", rng=0, executor="serial", checkpoint=tmp_path)
+    res = recovery_probability(D, M_STAR, [20], 3, **kwargs)
+    assert_array_equal(res.instance_status, [[0, qnb.recovery.STATUS_RAISED, 0]])
+    assert "n=20 trial=1: raised RuntimeError: a bug, not a solver failure" in res.message
+    assert np.isnan(res.distance[0, 1]) and not res.recovered[0, 1] and res.recovered[0, [0, 2]].all()
+    again = recovery_probability(D, M_STAR, [20], 3, **kwargs)
+    assert again.n_loaded == 2 and len(calls) == 4 and again.success
 
 
 def test_methods_are_a_table():
@@ -249,8 +260,9 @@ def test_checkpoint_recomputes_only_missing_instances(tmp_path, counting, serial
 
     for name in files[1:4]:
         os.remove(tmp_path / name)
-    (tmp_path / files[5]).write_bytes(b"truncated")  # unreadable: recomputed as well
-    second = recovery_probability(D, M_STAR, N_VALUES, TRIALS, **kwargs)
+    (tmp_path / files[5]).write_bytes(b"truncated")  # unreadable: recomputed as well, with a warning
+    with pytest.warns(UserWarning, match=f"{files[5]} is not used .* it is unreadable"):
+        second = recovery_probability(D, M_STAR, N_VALUES, TRIALS, **kwargs)
     assert counter.calls == total + 4 and second.n_loaded == total - 4
     assert sorted(os.listdir(tmp_path)) == files
     assert_same_sweep(first, second)
@@ -288,7 +300,8 @@ def test_files_of_another_schema_are_recomputed(tmp_path, counting):
     np.savez(tmp_path / name, **fields)
     # The schema of version 1 named files n<n>_t<trial>_<hash>.npz and held no identity.
     np.savez(tmp_path / "n000003_t00000_0123456789ab.npz", certificate=np.array(-1.0))
-    again = recovery_probability(D, M_STAR, [3, 4], 1, **kwargs)
+    with pytest.warns(UserWarning, match="it has the schema 'qnb.sweep/1', not 'qnb.sweep/3'"):
+        again = recovery_probability(D, M_STAR, [3, 4], 1, **kwargs)
     assert again.n_loaded == 1 and counter.calls == 3
     assert_array_equal(again.certificate, first.certificate)
 

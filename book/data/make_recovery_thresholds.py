@@ -21,7 +21,8 @@ and in every sweep that uses it).
 Arrays have one row per sweep and one column per instance (``-2`` where a
 sweep has fewer instances; ``-1`` where an instance failed). ``status`` is the
 instance's ``instance_status`` (``0``: threshold found; the other codes are
-``qnb.recovery.THRESHOLD_INSTANCE_MESSAGES``). The file also
+``qnb.recovery.THRESHOLD_INSTANCE_MESSAGES`` and the sweep engine's -200 raised,
+-201 timed out, -202 worker lost). The file also
 carries the command, the package versions, the date and the timings.
 Finished instances are checkpointed under ``<out>/.checkpoints/`` (git-ignored)
 so an interrupted run resumes; ``--only`` restricts to one method.
