@@ -27,7 +27,7 @@ import numpy as np
 from ._descent import attach_losses, check_weights, solve_matrix_flow, solve_weight_flow
 from ._integration import EXPLICIT_METHODS, IMPLICIT_METHODS, MATRIX_METHODS, WEIGHT_METHODS, integrate, solver_options
 from ._symmetric import RANK_RTOL, ROUND_OFF_RTOL, nonzero_eigenvalues
-from ._validation import as_array, as_psd, check_int, check_positive
+from ._validation import as_array, as_psd, as_real, check_int, check_positive
 from .losses import PopulationLoss
 from .result import Result
 
@@ -269,10 +269,7 @@ def _check_sizes(d, m_star):
 
 
 def _times(t):
-    try:
-        t = np.asarray(t, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"t must be a number or a numeric array, got {type(t).__name__}") from None
+    t = as_real(t, "t")
     if np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ValueError("t must be finite and non-negative")
     return t

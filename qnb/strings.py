@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, outside_psd_cone, project_psd
-from ._validation import as_array, as_data, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
+from ._validation import as_array, as_data, as_matrix_stack, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
 from .losses import EmpiricalLoss, PopulationLoss
 from .result import Result
 
@@ -265,7 +265,7 @@ class StringDynamics:
         ``dF[E] = -(E G + G E + A dG[E] + dG[E] A)``. Returns a new array of
         shape ``(N, p, p)``.
         """
-        S = np.asarray(S, dtype=float)
+        S = as_matrix_stack(S, "S", self.coordinates.d)
         return self._jacobian(S, self.loss.gradient(S)).copy()
 
     def _jacobian(self, S, G):
