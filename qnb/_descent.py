@@ -163,7 +163,7 @@ def solve_matrix_flow(A0, loss, t_eval, method, rtol, atol, step, max_steps):
     """
     if method == FIXED_STEP_METHOD:
         A_traj, result = fixed_steps(A0, lambda A, h: congruence_step(A, loss.gradient(A), h), t_eval,
-                                     step, max_steps)
+                                     step, max_steps, loss.value)
         representation = "matrix"
     else:
         A_traj, result, representation = _matrix_by_integrator(A0, loss, t_eval, method, rtol, atol)
@@ -186,7 +186,8 @@ def solve_weight_flow(W0, loss, t_eval, method, rtol, atol, step, max_steps):
     """Solve (3)/(7) from ``W0``; a ``Result`` with ``t``, ``W``, ``A = gram(W)`` and the status fields."""
     if method == FIXED_STEP_METHOD:
         flow = WeightFlow(loss, W0.shape[0])
-        W_traj, result = fixed_steps(W0, lambda W, h: W + h * flow.velocity(W), t_eval, step, max_steps)
+        W_traj, result = fixed_steps(W0, lambda W, h: W + h * flow.velocity(W), t_eval, step, max_steps,
+                                     lambda W: loss.value(W.T @ W / W.shape[0]))
     else:
         W_traj, result = _weights_by_integrator(W0, loss, t_eval, method, rtol, atol)
     result.update(t=t_eval, W=W_traj, A=_gram_trajectory(W_traj))
