@@ -99,6 +99,8 @@ def as_real(value, name):
     with only a ``ComplexWarning``, so a complex argument is refused before
     the cast. Neither shape nor finiteness is checked.
     """
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value  # the flows' own states, at every evaluation: nothing to convert
     try:
         arr = np.asarray(value)
         if not np.iscomplexobj(arr):

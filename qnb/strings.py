@@ -511,10 +511,11 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
     dyn = StringDynamics(loss)
     if step is not None:
         step = check_positive(step, "step")
-    elif scheme == "fixed":
-        step = _default_step(S, dyn)
-    S, history, max_clip, status = _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter)
-    train_loss = loss.value(S)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as STATUS_NONFINITE
+        if step is None and scheme == "fixed":
+            step = _default_step(S, dyn)
+        S, history, max_clip, status = _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter)
+        train_loss = loss.value(S)
     if status == STATUS_CONVERGED and not np.all(np.isfinite(train_loss)):
         status = STATUS_NONFINITE
 
