@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._integration import FIXED_STEP_METHOD, fixed_steps, integrate
-from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, factor
-from ._validation import as_array, check_int, check_loss
+from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, factor, nonzero_eigenvalues
+from ._validation import as_array, as_psd, check_int, check_loss
 
 
 class MatrixFlow:
@@ -121,12 +121,35 @@ class WeightFlow:
         return -dV.reshape(self.m * self.d, -1).T
 
 
+# The flows (3)/(5) and (7)/(8) have velocity -W G and -(A G + G A), zero at W = 0 and A = 0:
+# a zero start never moves, so it is refused as an argument rather than solved.
+_ZERO_START = ("{name} is zero{how}: {state} = 0 is a fixed point of the flow, which never leaves it; "
+               "start from {start}")
+
+
 def check_weights(W0, d):
-    """``W0`` as a finite ``(m, d)`` array."""
+    """``W0`` as a finite, nonzero ``(m, d)`` array."""
     W0 = as_array(W0, "W0", 2)
     if W0.shape[1] != d:
         raise ValueError(f"W0 must have d = {d} columns (one per input coordinate), got shape {W0.shape}")
+    if not np.any(W0):
+        raise ValueError(_ZERO_START.format(name="W0", how="", state="W", start="nonzero weights"))
     return W0
+
+
+def check_matrix_start(A0, d):
+    """``A0`` as a positive semidefinite ``(d, d)`` matrix of numerical rank at least one.
+
+    A start whose eigenvalues are all below the rank cut (``RANK_RTOL`` times
+    the smallest normal number when they are all that small) has no factor to
+    integrate on; it is ``A = 0`` to round-off.
+    """
+    A0 = as_psd(A0, "A0", d)
+    if not np.any(nonzero_eigenvalues(np.linalg.eigvalsh(A0))):
+        how = "" if not np.any(A0) else f" to round-off (largest entry {np.max(np.abs(A0)):.3g})"
+        raise ValueError(_ZERO_START.format(name="A0", how=how, state="A",
+                                            start="a nonzero positive semidefinite matrix"))
+    return A0
 
 
 def attach_losses(result, loss, population_loss=None):
@@ -163,7 +186,7 @@ def solve_matrix_flow(A0, loss, t_eval, method, rtol, atol, step, max_steps):
     """
     if method == FIXED_STEP_METHOD:
         A_traj, result = fixed_steps(A0, lambda A, h: congruence_step(A, loss.gradient(A), h), t_eval,
-                                     step, max_steps)
+                                     step, max_steps, loss.value)
         representation = "matrix"
     else:
         A_traj, result, representation = _matrix_by_integrator(A0, loss, t_eval, method, rtol, atol)
@@ -186,7 +209,8 @@ def solve_weight_flow(W0, loss, t_eval, method, rtol, atol, step, max_steps):
     """Solve (3)/(7) from ``W0``; a ``Result`` with ``t``, ``W``, ``A = gram(W)`` and the status fields."""
     if method == FIXED_STEP_METHOD:
         flow = WeightFlow(loss, W0.shape[0])
-        W_traj, result = fixed_steps(W0, lambda W, h: W + h * flow.velocity(W), t_eval, step, max_steps)
+        W_traj, result = fixed_steps(W0, lambda W, h: W + h * flow.velocity(W), t_eval, step, max_steps,
+                                     lambda W: loss.value(W.T @ W / W.shape[0]))
     else:
         W_traj, result = _weights_by_integrator(W0, loss, t_eval, method, rtol, atol)
     result.update(t=t_eval, W=W_traj, A=_gram_trajectory(W_traj))

@@ -1,6 +1,7 @@
 """Argument checks shared by every public function.
 
-Each helper raises a ``TypeError`` when the argument has the wrong kind and a
+Each helper raises a ``TypeError`` when the argument has the wrong kind
+(complex numbers included: they are never cast to their real part) and a
 ``ValueError`` when it has the right kind but a bad value, and the message
 always names the argument, so a caller sees at once which input to fix.
 """
@@ -91,12 +92,27 @@ def check_loss(loss, name="loss"):
     return loss
 
 
-def as_array(value, name, ndim):
-    """Convert to a finite float array with ``ndim`` dimensions."""
+def as_real(value, name):
+    """Convert to a float array; complex values are a ``TypeError``.
+
+    A plain cast to float keeps the real part and drops the imaginary one
+    with only a ``ComplexWarning``, so a complex argument is refused before
+    the cast. Neither shape nor finiteness is checked.
+    """
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value  # the flows' own states, at every evaluation: nothing to convert
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(value)
+        if not np.iscomplexobj(arr):
+            return np.asarray(arr, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+    raise TypeError(f"{name} must be real, got complex values")
+
+
+def as_array(value, name, ndim):
+    """Convert to a finite real float array with ``ndim`` dimensions."""
+    arr = as_real(value, name)
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size == 0:
@@ -134,10 +150,7 @@ def as_matrix_stack(value, name, d):
     Cheap enough for every call of a loss: neither symmetry nor finiteness is
     checked (a diverged flow passes non-finite states and reports them).
     """
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+    arr = as_real(value, name)
     if arr.ndim < 2 or arr.shape[-2:] != (d, d):
         raise ValueError(f"{name} must have shape ({d}, {d}) or (..., {d}, {d}), got {arr.shape}")
     return arr
@@ -165,11 +178,7 @@ def as_data(X, y):
 
 def as_times(t_eval):
     """Check output times: finite, non-negative and strictly increasing."""
-    try:
-        t = np.atleast_1d(np.asarray(t_eval, dtype=float))
-    except (TypeError, ValueError):
-        raise TypeError(f"t_eval must be a numeric array, got {type(t_eval).__name__}") from None
-    t = as_array(t, "t_eval", 1)
+    t = as_array(np.atleast_1d(as_real(t_eval, "t_eval")), "t_eval", 1)
     if t[0] < 0:
         raise ValueError(f"t_eval must be non-negative, got t_eval[0] = {t[0]}")
     if np.any(np.diff(t) <= 0):

@@ -262,7 +262,7 @@ def instance_data(seed, n, trial, d, m_star, teacher="gaussian"):
     >>> X.shape, bool(abs(y - labels(X, A_star)).max() == 0)
     ((7, 4), True)
     """
-    rng = instance_rng(seed, n, trial)
+    rng = instance_rng(seed, check_int(n, "n"), check_seed(trial, "trial"))
     A_star, X, y, _ = draw_instance(d, m_star, n, rng, teacher)
     return A_star, X, y, rng
 
@@ -289,6 +289,6 @@ def nested_instance_data(seed, trial, d, m_star, teacher="gaussian"):
     (10, 4)
     """
     d = check_int(d, "d")
-    rng = instance_rng(seed, trial)
+    rng = instance_rng(seed, check_seed(trial, "trial"))
     A_star, X, y, _ = draw_instance(d, m_star, d * (d + 1) // 2, rng, teacher)
     return A_star, X, y, rng

@@ -16,14 +16,20 @@ entries with SciPy's implicit integrators and an analytic Jacobian
 versions (7) and (8) are in :mod:`qnb.population`; both share the solvers of
 ``qnb._descent``. Every flow's ``status`` is one of ``STATUS_SUCCESS`` (0),
 ``STATUS_MAX_STEPS`` (1, ``'gd'`` only), ``STATUS_DIVERGED`` (2) and
-``STATUS_FAILED`` (-1, the integrator gave up).
+``STATUS_FAILED`` (-1, the integrator gave up). A run that breaks down
+numerically (a velocity that is not finite, an integrator stuck at one time
+because the state is too large for its error norm, a gradient-descent step
+so large that the loss rises) stops at once with one of the failure codes and
+a message saying where; it never hangs, and ``success`` is True only for a
+finite solution that reached the last time.
 """
 
 from __future__ import annotations
 
 # MatrixFlow, WeightFlow and the status codes are re-exported: the vector fields of (5) and (3),
 # and the codes every flow reports.
-from ._descent import MatrixFlow, WeightFlow, attach_losses, check_weights, solve_matrix_flow, solve_weight_flow
+from ._descent import (MatrixFlow, WeightFlow, attach_losses, check_matrix_start, check_weights,
+                       solve_matrix_flow, solve_weight_flow)
 from ._integration import (
     MATRIX_METHODS,
     STATUS_DIVERGED,
@@ -93,7 +99,9 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
     Parameters
     ----------
     A0 : array_like, shape (d, d)
-        Positive semidefinite start.
+        Positive semidefinite start, not zero: ``A = 0`` is a fixed point of
+        (5), which the flow never leaves, so a zero start (numerical rank 0)
+        is a ``ValueError``.
     X : array_like, shape (n, d)
         Inputs, one per row.
     y : array_like, shape (n,)
@@ -104,7 +112,10 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
         An integrator of :func:`scipy.integrate.solve_ivp` (the implicit ones
         use the analytic Jacobian), or ``'gd'``: discrete gradient descent
         ``A <- (I - step G) A (I - step G)``, exactly one step of gradient
-        descent on the weights, positive semidefinite by construction.
+        descent on the weights, positive semidefinite by construction. A
+        stable step lowers the loss at every step, like the flow; ``'gd'``
+        reports divergence as soon as the loss rises above its starting
+        value (checked at the output times and every 256 steps).
     rtol, atol : float
         Integrator tolerances on the state: the upper-triangle entries of
         ``A`` for a full-rank start, or the entries of a factor ``W`` with
@@ -115,8 +126,10 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
     step : float, optional
         Step size of ``method='gd'`` (required there, ignored otherwise).
     max_steps : int
-        Cap on the number of ``'gd'`` steps; reaching it is reported with
-        ``status = 1``.
+        Cap on the number of ``'gd'`` steps. The steps each output time
+        needs are counted before they are taken: when the cap would be
+        exceeded the run stops with ``status = 1`` and the states from that
+        time on are NaN.
     A_star : array_like, shape (d, d), optional
         Teacher matrix; when given the result also carries the population
         loss along the trajectory.
@@ -131,7 +144,7 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
         divergence, ``STATUS_FAILED = -1`` integrator failure), ``message``,
         ``method``, ``representation`` (``'matrix'`` or ``'factor of rank r'``)
         and counts (``nfev``, ``njev``, ``nlu``, or ``nsteps`` for ``'gd'``).
-        States after a failure are NaN.
+        States after a failure are NaN; those before it are kept.
 
     Examples
     --------
@@ -144,7 +157,7 @@ def empirical_flow(A0, X, y, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, step
     (True, True)
     """
     loss = EmpiricalLoss(X, y)
-    A0 = as_psd(A0, "A0", loss.d)
+    A0 = check_matrix_start(A0, loss.d)
     options = solver_options(t_eval, method, MATRIX_METHODS, rtol, atol, step, max_steps)
     population = _population_of(A_star, loss.d)
     return attach_losses(solve_matrix_flow(A0, loss, **options), loss, population)
@@ -161,7 +174,8 @@ def weight_flow(W0, X, y, t_eval, method="DOP853", rtol=1e-10, atol=1e-12, step=
     Parameters
     ----------
     W0 : array_like, shape (m, d)
-        Initial weights, one hidden unit per row.
+        Initial weights, one hidden unit per row, not all zero (``W = 0`` is
+        a fixed point of (3)).
     X : array_like, shape (n, d)
         Inputs, one per row.
     y : array_like, shape (n,)
@@ -171,7 +185,9 @@ def weight_flow(W0, X, y, t_eval, method="DOP853", rtol=1e-10, atol=1e-12, step=
     method : {'DOP853', 'RK45', 'RK23', 'BDF', 'Radau', 'LSODA', 'gd'}
         An integrator of :func:`scipy.integrate.solve_ivp` (implicit ones
         use the analytic Jacobian), or ``'gd'``: plain
-        gradient descent ``W <- W (I - step G)`` with fixed ``step``.
+        gradient descent ``W <- W (I - step G)`` with fixed ``step``,
+        reported as diverged when the loss rises (as in
+        :func:`empirical_flow`).
     rtol, atol : float
         Integrator tolerances on the weights.
     step : float, optional

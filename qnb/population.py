@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._descent import attach_losses, check_weights, solve_matrix_flow, solve_weight_flow
+from ._descent import attach_losses, check_matrix_start, check_weights, solve_matrix_flow, solve_weight_flow
 from ._integration import EXPLICIT_METHODS, IMPLICIT_METHODS, MATRIX_METHODS, WEIGHT_METHODS, integrate, solver_options
 from ._symmetric import RANK_RTOL, ROUND_OFF_RTOL, nonzero_eigenvalues
-from ._validation import as_array, as_psd, check_int, check_positive
+from ._validation import as_array, as_psd, as_real, check_int, check_positive
 from .losses import PopulationLoss
 from .result import Result
 
@@ -44,7 +44,7 @@ def population_flow(A0, A_star, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, s
     Parameters
     ----------
     A0 : array_like, shape (d, d)
-        Positive semidefinite start.
+        Positive semidefinite start, not zero (``A = 0`` never moves).
     A_star : array_like, shape (d, d)
         Positive semidefinite teacher matrix.
     t_eval : array_like
@@ -69,7 +69,7 @@ def population_flow(A0, A_star, t_eval, method="LSODA", rtol=1e-9, atol=1e-14, s
     """
     A_star = as_psd(A_star, "A_star")
     loss = PopulationLoss(A_star)
-    A0 = as_psd(A0, "A0", loss.d)
+    A0 = check_matrix_start(A0, loss.d)
     options = solver_options(t_eval, method, MATRIX_METHODS, rtol, atol, step, max_steps)
     return attach_losses(solve_matrix_flow(A0, loss, **options), loss)
 
@@ -84,7 +84,7 @@ def population_weight_flow(W0, A_star, t_eval, method="DOP853", rtol=1e-10, atol
     Parameters
     ----------
     W0 : array_like, shape (m, d)
-        Initial weights, one hidden unit per row.
+        Initial weights, one hidden unit per row, not all zero.
     A_star, t_eval
         As in :func:`population_flow`.
     method, rtol, atol, step, max_steps
@@ -193,14 +193,15 @@ def eigenvalue_flow(lam_star, t_eval, lam0=None, multiplicity=None, method="LSOD
     t_eval : array_like
         Strictly increasing, non-negative output times; the flow starts at 0.
     lam0 : array_like, shape (d,), optional
-        Eigenvalues of ``A(0)`` in the same eigenbasis; default all ones,
-        ``A(0) = I`` as in Theorem 5.2.
+        Eigenvalues of ``A(0)`` in the same eigenbasis, not all zero
+        (``A = 0`` never moves); default all ones, ``A(0) = I`` as in
+        Theorem 5.2.
     multiplicity : array_like of int, shape (d,), optional
         How many eigenvalues of ``A*`` each entry stands for (default 1
-        each). With it a teacher of huge dimension is described by its
-        distinct eigenvalues, e.g. ``lam_star=[1, 0]`` with
-        ``multiplicity=[m_star, d - m_star]``; ``lam`` then has one column
-        per entry.
+        each), at most ``2**53`` (the integers a float holds exactly). With
+        it a teacher of huge dimension is described by its distinct
+        eigenvalues, e.g. ``lam_star=[1, 0]`` with ``multiplicity=[m_star,
+        d - m_star]``; ``lam`` then has one column per entry.
     method : {'LSODA', 'BDF', 'Radau', 'RK45', 'RK23', 'DOP853'}
         Integrator of :func:`scipy.integrate.solve_ivp` (implicit ones use the
         analytic Jacobian).
@@ -217,7 +218,14 @@ def eigenvalue_flow(lam_star, t_eval, lam0=None, multiplicity=None, method="LSOD
         computed directly (accurate even when tiny); ``loss``, eq. (21);
         ``groups``, the number of distinct eigenvalue trajectories integrated
         (equal ``(lam*_i, lam0_i)`` pairs move together); ``success``,
-        ``status``, ``message``, ``method`` and counts.
+        ``status``, ``message``, ``method`` and counts. Eigenvalues so
+        large that the right-hand side of (20), quadratic in them,
+        overflows, or overflows the integrator's error norm once divided by
+        the tolerances (with the default ``atol``, a velocity above about
+        1e50 in a group whose deviation is zero does), cannot be integrated
+        in double precision: the run then stops at once with
+        ``success=False`` and a message saying where, as does any run whose
+        velocity stops being finite.
 
     Examples
     --------
@@ -234,6 +242,10 @@ def eigenvalue_flow(lam_star, t_eval, lam0=None, multiplicity=None, method="LSOD
     lam_star = _as_spectrum(lam_star, "lam_star")
     d = lam_star.size
     lam0 = np.ones(d) if lam0 is None else _as_spectrum(lam0, "lam0", d)
+    if not np.any(lam0):
+        # Every term of (20) carries a factor lam_i: A(0) = 0 never moves.
+        raise ValueError("lam0 is zero: A = 0 is a fixed point of the flow (20), which never leaves it; "
+                         "start from nonzero eigenvalues")
     weight = np.ones(d) if multiplicity is None else _as_multiplicity(multiplicity, d)
     options = solver_options(t_eval, method, IMPLICIT_METHODS + EXPLICIT_METHODS, rtol, atol, None, None)
     t_eval = options["t_eval"]
@@ -253,12 +265,20 @@ def eigenvalue_flow(lam_star, t_eval, lam0=None, multiplicity=None, method="LSOD
     return result
 
 
+# Multiplicities are counts of eigenvalues, stored as floats: beyond 2**53 a float no longer
+# holds every integer, and the sums weighted by them lose the small groups entirely.
+MAX_MULTIPLICITY = 2**53
+
+
 def _as_multiplicity(multiplicity, d):
     arr = as_array(multiplicity, "multiplicity", 1)
     if arr.size != d:
         raise ValueError(f"multiplicity must have {d} entries, got {arr.size}")
     if np.any(arr < 1) or np.any(arr != np.round(arr)):
         raise ValueError("multiplicity must hold positive integers")
+    if np.any(arr > MAX_MULTIPLICITY):
+        raise ValueError(f"multiplicity must hold integers up to 2**53 = {MAX_MULTIPLICITY:.4g} (exact in "
+                         f"double precision), got {arr.max():.3g}")
     return arr
 
 
@@ -269,10 +289,7 @@ def _check_sizes(d, m_star):
 
 
 def _times(t):
-    try:
-        t = np.asarray(t, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"t must be a number or a numeric array, got {type(t).__name__}") from None
+    t = as_real(t, "t")
     if np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ValueError("t must be finite and non-negative")
     return t

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._symmetric import SymmetricCoordinates, congruence_step, descent_velocity, outside_psd_cone, project_psd
-from ._validation import as_array, as_data, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
+from ._validation import as_array, as_data, as_matrix_stack, as_psd, check_choice, check_int, check_positive, symmetry_tolerance
 from .losses import EmpiricalLoss, PopulationLoss
 from .result import Result
 
@@ -50,11 +50,15 @@ _REST_RTOL = 1e-14
 STATUS_CONVERGED = 0
 STATUS_MAX_ITER = 1
 STATUS_NONFINITE = 2
+STATUS_STALLED = 3
 
 MESSAGES = {
     STATUS_CONVERGED: "the string stopped moving: largest net image move below tol times the evolution move",
     STATUS_MAX_ITER: "max_iter reached before the string stopped moving",
-    STATUS_NONFINITE: "an image became non-finite; reduce step (scheme='fixed') or kappa",
+    STATUS_NONFINITE: "an image, its force or its loss became non-finite; reduce step (scheme='fixed') or kappa, "
+                      "or rescale the data",
+    STATUS_STALLED: "the evolution moved no image although some are not at rest (the move is below "
+                    "round-off); increase step (scheme='fixed') or kappa",
 }
 
 
@@ -265,7 +269,7 @@ class StringDynamics:
         ``dF[E] = -(E G + G E + A dG[E] + dG[E] A)``. Returns a new array of
         shape ``(N, p, p)``.
         """
-        S = np.asarray(S, dtype=float)
+        S = as_matrix_stack(S, "S", self.coordinates.d)
         return self._jacobian(S, self.loss.gradient(S)).copy()
 
     def _jacobian(self, S, G):
@@ -469,13 +473,18 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
         Frobenius arclength; ``train_loss`` ``E_n`` per image;
         ``population_loss`` ``E`` per image (only with ``A_star``); ``nit``;
         ``history`` (nit,), per iteration the largest net move of an image
-        divided by the largest move of the evolution step; ``max_clip``, the
+        divided by the largest move of the evolution step (0 for a string at
+        rest, NaN for one that did not move otherwise); ``max_clip``, the
         largest negative eigenvalue the PSD projection removed (``'implicit'``;
         the exact flow never produces one); ``scheme``, ``step`` (``'fixed'``)
         or ``kappa`` and ``substeps``; ``tol``; ``success``, ``status``
         (``STATUS_CONVERGED = 0``, ``STATUS_MAX_ITER = 1`` ``max_iter``
-        reached, ``STATUS_NONFINITE = 2`` non-finite image) and ``message``
-        (from ``MESSAGES``).
+        reached, ``STATUS_NONFINITE = 2`` an image, its force or its loss
+        not finite, ``STATUS_STALLED = 3`` the evolution moved no image
+        although some were not at rest, e.g. a ``step`` so small that the
+        move is below round-off) and ``message`` (from ``MESSAGES``). A
+        string whose interior images are all at rest (no force) has
+        converged; one that stopped moving for any other reason has not.
 
     Examples
     --------
@@ -502,12 +511,16 @@ def string_method(A_start, A_end, X, y, n_images=100, *, A_star=None, scheme="im
     dyn = StringDynamics(loss)
     if step is not None:
         step = check_positive(step, "step")
-    elif scheme == "fixed":
-        step = _default_step(S, dyn)
-    S, history, max_clip, status = _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as STATUS_NONFINITE
+        if step is None and scheme == "fixed":
+            step = _default_step(S, dyn)
+        S, history, max_clip, status = _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter)
+        train_loss = loss.value(S)
+    if status == STATUS_CONVERGED and not np.all(np.isfinite(train_loss)):
+        status = STATUS_NONFINITE
 
     res = Result(success=status == STATUS_CONVERGED, status=status, message=MESSAGES[status], images=S,
-                 arclength=_arclength(S), train_loss=loss.value(S))
+                 arclength=_arclength(S), train_loss=train_loss)
     if population is not None:
         res["population_loss"] = population.value(S)
     res.update(nit=len(history), history=np.asarray(history), max_clip=max_clip, scheme=scheme, tol=tol)
@@ -530,14 +543,35 @@ def _relax(dyn, S, scheme, kappa, substeps, step, tol, max_iter):
         if not np.all(np.isfinite(evolved)):
             return S, history, max_clip, STATUS_NONFINITE
         max_clip = max(max_clip, clipped)
-        new = _reparametrize(evolved)
         moved = float(np.max(np.sqrt(np.sum((evolved - S) ** 2, axis=(1, 2)))))
+        if moved == 0.0:
+            # Nothing moved: a string at rest has converged, any other did not move for another reason.
+            status = _motionless_status(dyn, S)
+            history.append(0.0 if status == STATUS_CONVERGED else np.nan)
+            return S, history, max_clip, status
+        new = _reparametrize(evolved)
         net = float(np.max(np.sqrt(np.sum((new - S) ** 2, axis=(1, 2)))))
         S = new
-        history.append(net / moved if moved > 0 else 0.0)
+        history.append(net / moved)
         if history[-1] <= tol:
             return S, history, max_clip, STATUS_CONVERGED
     return S, history, max_clip, STATUS_MAX_ITER
+
+
+def _motionless_status(dyn, S):
+    """Why an evolution move left every image in place.
+
+    A non-finite force (``STATUS_NONFINITE``: the time an image gets is then
+    0); every interior image at rest, its speed at most ``_REST_RTOL`` times
+    the fastest image's (``STATUS_CONVERGED``: the string is stationary); or
+    a move below round-off of the images (``STATUS_STALLED``).
+    """
+    speed, _ = _speeds_and_spacing(dyn, S)
+    if not np.all(np.isfinite(speed)):
+        return STATUS_NONFINITE
+    if np.all(speed[1:-1] <= _REST_RTOL * speed.max()):
+        return STATUS_CONVERGED
+    return STATUS_STALLED
 
 
 def flat_stretch(train_loss, arclength, rel_tol=1e-8):

@@ -179,6 +179,46 @@ def test_divergent_gd_is_reported_not_raised(diagonal_problem):
     assert np.isnan(res.A[-1]).all() and np.isnan(res.loss[-1])
 
 
+@pytest.mark.parametrize("method", ["LSODA", "BDF", "RK45", "gd"])
+def test_single_output_at_time_zero_is_the_start(diagonal_problem, method):
+    """t_eval = [0.0]: no step is taken and the start is returned (solve_ivp gave no output: AttributeError)."""
+    A0, X, y, _ = diagonal_problem
+    res = qnb.empirical_flow(A0, X, y, [0.0], method=method, step=0.1)
+    assert res.success and res.status == STATUS_SUCCESS
+    assert_allclose(res.A[0], A0, rtol=1e-14)
+
+
+def test_gd_step_count_is_checked_before_stepping(diagonal_problem):
+    """step = 1e-9 to t = 1 needs 1e9 steps: reported at once (it built a list of 1e9 steps: MemoryError)."""
+    A0, X, y, _ = diagonal_problem
+    res = qnb.empirical_flow(A0, X, y, [0.0, 1.0], method="gd", step=1e-9)
+    assert not res.success and res.status == STATUS_MAX_STEPS and res.nsteps == 0
+    assert "step=1e-09" in res.message and "max_steps=10000000" in res.message
+    assert np.isfinite(res.A[0]).all() and np.isnan(res.A[1]).all()
+
+
+def test_gd_loss_rise_is_divergence_before_overflow(diagonal_problem):
+    """A step too large for descent: four steps take the loss from 38 to 2e62, still finite (counted a success)."""
+    A0, X, y, _ = diagonal_problem
+    res = qnb.empirical_flow(A0, X * 3, y, [0.0, 0.4], method="gd", step=0.1)
+    assert not res.success and res.status == STATUS_DIVERGED and "the loss rose" in res.message
+    stable = qnb.empirical_flow(A0, X * 3, y, [0.0, 0.4], method="gd", step=0.01)
+    assert stable.success and stable.loss[1] < stable.loss[0]
+
+
+def test_zero_starts_are_refused():
+    """A = 0 and W = 0 are fixed points of (5) and (3): refused as arguments, not solved to all-NaN or to 0."""
+    X = qnb.sample_inputs(6, 3, rng=0)
+    y = qnb.labels(X, np.eye(3))
+    for A0 in (np.zeros((3, 3)), 1e-320 * np.eye(3)):
+        with pytest.raises(ValueError, match="A0 is zero"):
+            qnb.empirical_flow(A0, X, y, [0.0, 1.0])
+    with pytest.raises(ValueError, match="W0 is zero"):
+        qnb.weight_flow(np.zeros((2, 3)), X, y, [0.0, 1.0])
+    tiny = qnb.empirical_flow(1e-300 * np.eye(3), X, y, [0.0, 1.0])  # small, not zero: it runs
+    assert tiny.success
+
+
 def test_max_steps_is_reported(diagonal_problem):
     A0, X, y, _ = diagonal_problem
     res = qnb.empirical_flow(A0, X, y, [0.0, 1.0, 100.0], method="gd", step=0.01, max_steps=500)

@@ -62,6 +62,28 @@ def test_corrected_late_time_law(d, m_star):
     assert_allclose(res.lam[-1, 0], qnb.late_eigenvalue(1e8, d, m_star), rtol=1e-5)
 
 
+def test_single_output_at_time_zero_is_the_start():
+    """t_eval = [0.0]: the integrator makes no step, and the start is the answer (was AttributeError)."""
+    res = qnb.eigenvalue_flow([1.0, 0.0], [0.0], lam0=[2.0, 3.0])
+    assert res.success and res.status == 0
+    assert_allclose(res.lam, [[2.0, 3.0]])
+
+
+def test_outputs_before_a_failure_are_kept():
+    """A run that breaks down keeps the states it reached: lam* = 1e30 is fine to t = 1, not to 1e300."""
+    res = qnb.eigenvalue_flow([1e30, 0.0], [0.0, 1.0, 1e300])
+    assert not res.success and res.status == qnb.flows.STATUS_DIVERGED
+    assert np.isfinite(res.delta[:2]).all() and np.isnan(res.delta[2]).all()
+
+
+def test_huge_multiplicities_are_exact_or_refused():
+    """Up to 2**53 a multiplicity is an exact float; beyond, the groups' weighted sums lose the small ones."""
+    ok = qnb.eigenvalue_flow([1.0, 0.0], [0.0, 1.0], multiplicity=[1, 2**53])
+    assert ok.success
+    with pytest.raises(ValueError, match=r"multiplicity must hold integers up to 2\*\*53"):
+        qnb.eigenvalue_flow([1.0, 0.0], [0.0, 1.0], multiplicity=[1, 2.0**54])
+
+
 def test_decay_rates_are_the_spectrum_of_the_linearised_matrix_flow():
     d = 4
     lam_star = np.array([0.5, 1.0, 1.7, 3.0])

@@ -10,6 +10,7 @@ from qnb.strings import (
     STATUS_CONVERGED,
     STATUS_MAX_ITER,
     STATUS_NONFINITE,
+    STATUS_STALLED,
     distance_to_path,
     flat_stretch,
     reparametrize,
@@ -256,6 +257,33 @@ def test_nonfinite_images_are_reported():
     res = string_method(np.diag(a0), np.diag(a_star), np.eye(2), a_star.copy(), n_images=10, scheme="fixed",
                         step=1e6)
     assert res.status == STATUS_NONFINITE == 2 and not res.success and "non-finite" in res.message
+
+
+def test_string_at_rest_has_converged_but_one_that_cannot_move_has_not():
+    """A zero evolution move is convergence only when no image feels a force.
+
+    With the single input e1 the zero-loss set is {A_11 = y}; a straight string inside it
+    has G = 0 at every image (exactly), so it is at rest. A string with forces and a step
+    far below round-off of its entries is not moved either, but has not converged.
+    """
+    X, y = np.array([[1.0, 0.0]]), np.array([1.0])
+    at_rest = string_method(np.diag([1.0, 0.5]), np.diag([1.0, 2.0]), X, y, n_images=5)
+    assert at_rest.success and at_rest.status == STATUS_CONVERGED and at_rest.nit == 1
+    assert_array_equal(at_rest.history, [0.0])
+    a0, a_star = np.array([2.0, 0.5]), np.array([1.0, 1.5])
+    stuck = string_method(np.diag(a0), np.diag(a_star), np.eye(2), a_star.copy(), n_images=5, scheme="fixed",
+                          step=1e-300)
+    assert not stuck.success and stuck.status == STATUS_STALLED == 3 and "increase step" in stuck.message
+    assert np.isnan(stuck.history[-1])
+
+
+def test_infinite_loss_is_not_convergence():
+    """Labels whose square overflows give infinite forces; the string must not count that as at rest."""
+    a0, a_star = np.array([2.0, 0.5]), np.array([1.0, 1.5])
+    for scheme in ("implicit", "fixed"):
+        res = string_method(np.diag(a0), np.diag(a_star), np.eye(2), np.array([1e300, 1e300]), n_images=5,
+                            scheme=scheme)
+        assert not res.success and res.status == STATUS_NONFINITE
 
 
 def test_initial_string_is_used_and_checked():

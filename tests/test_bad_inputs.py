@@ -1,0 +1,373 @@
+"""Every public function of qnb driven with bad inputs: a clear error or a failure status, never garbage.
+
+Each case calls one public function with one bad input and expects either an
+argument error (``ValueError`` or ``TypeError``) whose message names the
+argument, or a result with ``success is False`` and a message that says why.
+What each case protects against is in its id. No case may hang: every call
+runs under a time limit, so a regression to a hang fails here instead of
+stalling the suite, and none may crash with another exception (the
+``AttributeError`` of an integrator without output, the ``MemoryError`` of a
+tiny gradient-descent step) or succeed on garbage (all-NaN states, a string
+that never moved, an infinite loss).
+
+The sweeps (``recovery_probability``, ``recovery_threshold``,
+``string_profiles``, ``gd_loss_curves``) and ``is_unique_minimizer`` get
+argument-level cases only: their solvers' own failures are tested in their
+test files.
+"""
+
+import contextlib
+import re
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+import qnb
+
+TIME_LIMIT = 20.0  # seconds per call: every case takes well under one; a hang takes forever
+FAILURE = "failure status"
+
+
+class Hang(Exception):
+    """Raised by the time limit inside a call that did not return."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Interrupt the block after ``seconds`` with :class:`Hang` (where SIGALRM exists)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise Hang(f"no answer within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- one small valid instance; each case spoils one argument --------------------------------
+
+D, N = 3, 8
+X = qnb.sample_inputs(N, D, rng=0)
+A_STAR = qnb.gram(qnb.gaussian_teacher(D, 1, rng=1))
+Y = qnb.labels(X, A_STAR)
+I3 = np.eye(D)
+T = [0.0, 1.0]
+NOT_SYMMETRIC = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+NOT_PSD = np.diag([1.0, -1.0, 1.0])
+HUGE = 1e150 * I3          # LSODA looped at t = 0 from here (> 170 s); Radau and BDF crashed
+HUGE_Y = np.full(N, 1e300)  # the loss overflows; the string counted its zero move as converged
+WITH_NAN = np.where(I3 == 1, np.nan, 0.0)
+COMPLEX = I3 + 0j           # was cast to its real part with only a warning
+
+
+def case(function, call, expect, match, why):
+    """A case: ``call()`` must raise ``expect`` matching ``match``, or return a failure status
+    (``expect=FAILURE``) whose message matches ``match``; ``why`` names what it protects against."""
+    return pytest.param(function, call, expect, match, id=f"{function}-{why}")
+
+
+CASES = [
+    # --- data ---------------------------------------------------------------------------
+    case("gram", lambda: qnb.gram(COMPLEX), TypeError, "W must be real", "complex input"),
+    case("gram", lambda: qnb.gram(np.ones(3)), ValueError, "W must be 2-dimensional", "wrong shape"),
+    case("gram", lambda: qnb.gram(WITH_NAN), ValueError, "W contains NaN", "NaN"),
+    case("gram", lambda: qnb.gram("W"), TypeError, "W must be a numeric array", "wrong type"),
+    case("gaussian_teacher", lambda: qnb.gaussian_teacher(0, 1), ValueError, "d must be >= 1", "d < 1"),
+    case("gaussian_teacher", lambda: qnb.gaussian_teacher(3, 1.5), TypeError, "m_star must be an integer",
+         "non-integer size"),
+    case("gaussian_teacher", lambda: qnb.gaussian_teacher(3, 1, rng=-1), ValueError, "rng", "negative seed"),
+    case("orthonormal_teacher", lambda: qnb.orthonormal_teacher(3, -1), ValueError, "m_star must be >= 1",
+         "negative size"),
+    case("orthonormal_teacher", lambda: qnb.orthonormal_teacher(3 + 0j, 1), TypeError, "d must be an integer",
+         "complex size"),
+    case("sample_inputs", lambda: qnb.sample_inputs(0, 3), ValueError, "n must be >= 1", "n < 1"),
+    case("sample_inputs", lambda: qnb.sample_inputs(4, 3, rng="seed"), TypeError, "rng", "wrong rng type"),
+    case("labels", lambda: qnb.labels(X + 0j, I3), TypeError, "X must be real", "complex input"),
+    case("labels", lambda: qnb.labels(X, NOT_SYMMETRIC), ValueError, "A must be symmetric", "non-symmetric A"),
+    case("labels", lambda: qnb.labels(X, np.eye(2)), ValueError, r"A must have shape \(3, 3\)", "wrong shape"),
+    case("instance_rng", lambda: qnb.instance_rng(-1), ValueError, "seed must be a non-negative", "negative seed"),
+    case("instance_rng", lambda: qnb.instance_rng(0, 1.5), TypeError, "key entry must be", "non-integer key"),
+    case("draw_instance", lambda: qnb.draw_instance(3, 1, 0), ValueError, "n must be >= 1", "n < 1"),
+    case("draw_instance", lambda: qnb.draw_instance(3, 1, 4, teacher="wishart"), ValueError,
+         "teacher must be one of", "unknown teacher"),
+    case("draw_instance", lambda: qnb.draw_instance(3, 1, 4, width=0), ValueError, "width must be >= 1",
+         "width < 1"),
+    case("instance_data", lambda: qnb.instance_data(0, 4, -1, 3, 1), ValueError, "trial must be",
+         "negative trial"),
+    case("instance_data", lambda: qnb.instance_data(0, 0, 0, 3, 1), ValueError, "n must be", "n < 1"),
+    case("nested_instance_data", lambda: qnb.nested_instance_data(0, -1, 3, 1), ValueError, "trial must be",
+         "negative trial"),
+    case("nested_instance_data", lambda: qnb.nested_instance_data(0, 0, 0, 1), ValueError, "d must be >= 1",
+         "d < 1"),
+    case("as_rng", lambda: qnb.as_rng(1.5), TypeError, "rng must be", "wrong type"),
+    case("as_rng", lambda: qnb.as_rng(-1), ValueError, "rng must be a non-negative", "negative seed"),
+    # --- losses ---------------------------------------------------------------------------
+    case("EmpiricalLoss", lambda: qnb.EmpiricalLoss(X + 1j, Y), TypeError, "X must be real", "complex input"),
+    case("EmpiricalLoss", lambda: qnb.EmpiricalLoss(X, Y[:-1]), ValueError, "y must have one label per row",
+         "mismatched lengths"),
+    case("EmpiricalLoss", lambda: qnb.EmpiricalLoss(X, np.full(N, np.inf)), ValueError, "y contains NaN or inf",
+         "infinite labels"),
+    case("EmpiricalLoss", lambda: qnb.EmpiricalLoss(X, Y).value(COMPLEX), TypeError, "A must be real",
+         "complex matrix in value"),
+    case("EmpiricalLoss", lambda: qnb.EmpiricalLoss(X, Y).gradient(np.eye(2)), ValueError,
+         r"A must have shape \(3, 3\)", "wrong shape in gradient"),
+    case("PopulationLoss", lambda: qnb.PopulationLoss(NOT_SYMMETRIC), ValueError, "A_star must be symmetric",
+         "non-symmetric teacher"),
+    case("PopulationLoss", lambda: qnb.PopulationLoss(A_STAR).hessian_action(COMPLEX), TypeError,
+         "H must be real", "complex direction"),
+    case("empirical_loss", lambda: qnb.empirical_loss(COMPLEX, X, Y), TypeError, "A must be real",
+         "complex input"),
+    case("empirical_loss", lambda: qnb.empirical_loss(np.eye(2), X, Y), ValueError, r"A must have shape",
+         "wrong shape"),
+    case("empirical_gradient", lambda: qnb.empirical_gradient(WITH_NAN, X, Y), ValueError, "A contains NaN",
+         "NaN"),
+    case("population_loss", lambda: qnb.population_loss(I3, np.full((3, 3), np.inf)), ValueError,
+         "A_star contains NaN or inf", "infinite teacher"),
+    case("population_gradient", lambda: qnb.population_gradient(COMPLEX, A_STAR), TypeError, "A must be real",
+         "complex input"),
+    # --- flows ----------------------------------------------------------------------------
+    case("empirical_flow", lambda: qnb.empirical_flow(HUGE, X, Y, T), FAILURE, "",
+         "huge start hung LSODA at t=0"),
+    case("empirical_flow", lambda: qnb.empirical_flow(HUGE, X, Y, T, method="BDF"), FAILURE, "",
+         "huge start crashed BDF"),
+    case("empirical_flow", lambda: qnb.empirical_flow(1e100 * I3, X, Y, [1.0], method="Radau"), FAILURE, "",
+         "huge start crashed Radau before the first output"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, HUGE_Y, T), FAILURE, "",
+         "huge labels hung LSODA"),
+    case("empirical_flow", lambda: qnb.empirical_flow(np.zeros((3, 3)), X, Y, T), ValueError, "A0 .*zero",
+         "zero start, a fixed point the flow cannot leave"),
+    case("empirical_flow", lambda: qnb.empirical_flow(1e-320 * I3, X, Y, T), ValueError, "A0 .*zero",
+         "start zero to round-off"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, T, method="gd", step=1e-9), FAILURE,
+         "max_steps.*step", "tiny gd step built a list of 1e9 steps (MemoryError)"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, T, method="gd", step=0.5), FAILURE,
+         "diverged", "diverging gd step counted a success before overflow"),
+    case("empirical_flow", lambda: qnb.empirical_flow(COMPLEX, X, Y, T), TypeError, "A0 must be real",
+         "complex start"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, np.array([0.0, 1.0]) + 0j), TypeError,
+         "t_eval must be real", "complex times"),
+    case("empirical_flow", lambda: qnb.empirical_flow(NOT_PSD, X, Y, T), ValueError,
+         "A0 must be positive semidefinite", "non-PSD start"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, []), ValueError, "t_eval must not be empty",
+         "no output time"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, T, rtol=0.0), ValueError, "rtol must be",
+         "tol <= 0"),
+    case("empirical_flow", lambda: qnb.empirical_flow(I3, X, Y, T, method="gd", step=0.1, max_steps=0),
+         ValueError, "max_steps must be >= 1", "max_steps < 1"),
+    case("weight_flow", lambda: qnb.weight_flow(1e75 * I3, X, Y, T), FAILURE, "",
+         "huge start crashed (AttributeError) before the first output"),
+    case("weight_flow", lambda: qnb.weight_flow(1e160 * I3, X, Y, T), FAILURE, "finite at t=0",
+         "start whose A overflows hung DOP853"),
+    case("weight_flow", lambda: qnb.weight_flow(np.zeros((2, 3)), X, Y, T), ValueError, "W0 .*zero",
+         "zero start, a fixed point the flow cannot leave"),
+    case("weight_flow", lambda: qnb.weight_flow(I3, X, Y, T, method="gd", step=1e-9), FAILURE,
+         "max_steps.*step", "tiny gd step (MemoryError)"),
+    case("weight_flow", lambda: qnb.weight_flow(3 * I3, X, Y, T, method="gd", step=0.5), FAILURE, "diverged",
+         "diverging gd step counted a success"),
+    case("weight_flow", lambda: qnb.weight_flow(np.ones((2, 2)), X, Y, T), ValueError, "W0 must have d = 3",
+         "wrong width"),
+    case("weight_flow", lambda: qnb.weight_flow(I3 + 0j, X, Y, T), TypeError, "W0 must be real",
+         "complex start"),
+    case("flow_with_fallback", lambda: qnb.flow_with_fallback(HUGE, X, Y, T), FAILURE, "LSODA failed, BDF",
+         "huge start hung LSODA, then BDF"),
+    case("flow_with_fallback", lambda: qnb.flow_with_fallback(I3, X, Y, T, method="BDF"), TypeError, "method",
+         "method passed"),
+    case("gd_step", lambda: qnb.gd_step(NOT_PSD, I3, 0.1), ValueError, "A must be positive semidefinite",
+         "non-PSD A"),
+    case("gd_step", lambda: qnb.gd_step(I3, I3, 0.0), ValueError, "step must be finite and > 0", "step <= 0"),
+    case("gd_step", lambda: qnb.gd_step(I3, COMPLEX, 0.1), TypeError, "G must be real", "complex gradient"),
+    case("MatrixFlow", lambda: qnb.MatrixFlow(I3), TypeError, "loss must be a loss object", "not a loss"),
+    case("WeightFlow", lambda: qnb.WeightFlow(qnb.PopulationLoss(A_STAR), 0), ValueError, "m must be >= 1",
+         "m < 1"),
+    case("WeightFlow", lambda: qnb.WeightFlow(qnb.PopulationLoss(A_STAR), 1.5), TypeError,
+         "m must be an integer", "non-integer width"),
+    # --- population -------------------------------------------------------------------------
+    case("population_flow", lambda: qnb.population_flow(HUGE, A_STAR, T), FAILURE, "",
+         "huge start hung LSODA at t=0"),
+    case("population_flow", lambda: qnb.population_flow(np.zeros((3, 3)), A_STAR, T), ValueError, "A0 .*zero",
+         "zero start"),
+    case("population_flow", lambda: qnb.population_flow(I3, NOT_PSD, T), ValueError,
+         "A_star must be positive semidefinite", "non-PSD teacher"),
+    case("population_flow", lambda: qnb.population_flow(I3, A_STAR, T, method="gd", step=1.0), FAILURE,
+         "diverged", "diverging gd step counted a success"),
+    case("population_weight_flow", lambda: qnb.population_weight_flow(1e160 * I3, A_STAR, T), FAILURE,
+         "finite at t=0", "start whose A overflows hung DOP853"),
+    case("population_weight_flow", lambda: qnb.population_weight_flow(np.zeros((1, 3)), A_STAR, T), ValueError,
+         "W0 .*zero", "zero start"),
+    case("population_weight_flow", lambda: qnb.population_weight_flow(I3, A_STAR + 0j, T), TypeError,
+         "A_star must be real", "complex teacher"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1e300, 0.0], T), FAILURE, "",
+         "huge eigenvalue hung LSODA"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, 0.0], T, lam0=[1e300, 1.0]), FAILURE, "",
+         "huge start hung LSODA"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1e150, 1e-300], T), FAILURE, "",
+         "huge and tiny eigenvalues hung LSODA"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, 0.0], T, multiplicity=[1, 1e300]), ValueError,
+         "multiplicity", "huge multiplicity hung LSODA"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, 0.0], T, multiplicity=[1e300, 1]), ValueError,
+         "multiplicity", "huge multiplicity crashed (AttributeError)"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, 0.0], T, multiplicity=[1, 0.5]), ValueError,
+         "multiplicity must hold positive integers", "fractional multiplicity"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, 0.0], T, lam0=[0.0, 0.0]), ValueError,
+         "lam0 .*zero", "zero start"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0 + 1j, 0.0], T), TypeError, "lam_star must be real",
+         "complex eigenvalues"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, -1.0], T), ValueError,
+         "lam_star must be non-negative", "negative eigenvalue"),
+    case("eigenvalue_flow", lambda: qnb.eigenvalue_flow([1.0, np.nan], T), ValueError, "lam_star contains NaN",
+         "NaN"),
+    case("teacher_spectrum", lambda: qnb.teacher_spectrum(A_STAR + 0j), TypeError, "A_star must be real",
+         "complex teacher"),
+    case("teacher_spectrum", lambda: qnb.teacher_spectrum(A_STAR, rank_tol=0.0), ValueError, "rank_tol must be",
+         "tol <= 0"),
+    case("decay_rates", lambda: qnb.decay_rates([1.0, 0.0]), ValueError, "full-rank", "singular teacher"),
+    case("decay_rates", lambda: qnb.decay_rates([[1.0]]), ValueError, "lam_star must be 1-dimensional",
+         "wrong shape"),
+    case("jump_time", lambda: qnb.jump_time(0, 1), ValueError, "d must be >= 1", "d < 1"),
+    case("late_eigenvalue", lambda: qnb.late_eigenvalue(-1.0, 4, 1), ValueError, "t must be finite",
+         "negative time"),
+    case("late_loss", lambda: qnb.late_loss(1.0, 4, 4), ValueError, "m_star < d", "full-rank teacher"),
+    case("paper_late_loss", lambda: qnb.paper_late_loss(1.0 + 1j), TypeError, "t must be real", "complex time"),
+    case("paper_orthonormal_loss", lambda: qnb.paper_orthonormal_loss(1.0, 0, 1), ValueError,
+         "d must be >= 1", "d < 1"),
+    case("paper_exponential_loss", lambda: qnb.paper_exponential_loss(np.nan, 4), ValueError,
+         "t must be finite", "NaN time"),
+    case("short_time_eigenvalue", lambda: qnb.short_time_eigenvalue([0.0, 1j], 4), TypeError, "t must be real",
+         "complex time"),
+    # --- strings --------------------------------------------------------------------------
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, Y, 5, scheme="fixed", step=1e-300), FAILURE,
+         "", "zero move counted as converged (untouched straight line)"),
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, HUGE_Y, 5), FAILURE, "",
+         "infinite loss counted as converged"),
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, HUGE_Y, 5, scheme="fixed"), FAILURE, "",
+         "infinite loss counted as converged (fixed scheme)"),
+    case("string_method", lambda: qnb.string_method(COMPLEX, A_STAR, X, Y, 5), TypeError, "A_start must be real",
+         "complex endpoint"),
+    case("string_method", lambda: qnb.string_method(NOT_PSD, A_STAR, X, Y, 5), ValueError,
+         "A_start must be positive semidefinite", "non-PSD endpoint"),
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, Y, 2), ValueError, "n_images must be >= 3",
+         "too few images"),
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, Y, 5, tol=0.0), ValueError, "tol must be",
+         "tol <= 0"),
+    case("string_method", lambda: qnb.string_method(I3, A_STAR, X, Y, 5, initial=np.ones((4, 3, 3))), ValueError,
+         "initial must have shape", "wrong initial shape"),
+    case("StringDynamics", lambda: qnb.StringDynamics(qnb.PopulationLoss(A_STAR)), TypeError,
+         "loss must be an EmpiricalLoss", "wrong loss"),
+    case("StringDynamics", lambda: qnb.StringDynamics(qnb.EmpiricalLoss(X, Y)).jacobian(COMPLEX[None]), TypeError,
+         "must be real", "complex images"),
+    case("reparametrize", lambda: qnb.reparametrize(COMPLEX[None].repeat(3, 0)), TypeError, "images must be real",
+         "complex images"),
+    case("reparametrize", lambda: qnb.reparametrize(I3[None]), ValueError, "images must hold at least 2",
+         "one image"),
+    case("string_arclength", lambda: qnb.string_arclength(WITH_NAN[None].repeat(3, 0)), ValueError,
+         "images contains NaN", "NaN"),
+    case("distance_to_path", lambda: qnb.distance_to_path(I3[None], I3[None]), ValueError,
+         "path must hold at least 2", "one-point path"),
+    case("distance_to_path", lambda: qnb.distance_to_path(I3[None], np.ones((2, 2, 2))), ValueError,
+         "path must hold", "mismatched shapes"),
+    case("flat_stretch", lambda: qnb.flat_stretch([1.0, 0.0], [0.0, 1.0], rel_tol=0.0), ValueError,
+         "rel_tol must be", "tol <= 0"),
+    case("flat_stretch", lambda: qnb.flat_stretch([1.0, np.nan], [0.0, 1.0]), ValueError,
+         "train_loss contains NaN", "NaN"),
+    case("flat_stretch", lambda: qnb.flat_stretch([1.0, 1j], [0.0, 1.0]), TypeError, "train_loss must be real",
+         "complex input"),
+    # --- uniqueness (argument level) --------------------------------------------------------
+    case("is_unique_minimizer", lambda: qnb.is_unique_minimizer(X + 0j, A_STAR), TypeError, "X must be real",
+         "complex input"),
+    case("is_unique_minimizer", lambda: qnb.is_unique_minimizer(X, NOT_PSD), ValueError,
+         "A_star must be positive semidefinite", "non-PSD teacher"),
+    case("is_unique_minimizer", lambda: qnb.is_unique_minimizer(X[:, :2], A_STAR), ValueError, "A_star must have",
+         "mismatched shapes"),
+    case("is_unique_minimizer", lambda: qnb.is_unique_minimizer(X, A_STAR, rank_tol=-1.0), ValueError,
+         "rank_tol must be", "tol <= 0"),
+    case("critical_samples", lambda: qnb.critical_samples(0, 1), ValueError, "d must be >= 1", "d < 1"),
+    case("critical_samples", lambda: qnb.critical_samples(3, 1.5), TypeError, "m_star must be an integer",
+         "non-integer size"),
+    case("span_condition", lambda: qnb.span_condition(WITH_NAN), ValueError, "X contains NaN", "NaN"),
+    case("span_condition", lambda: qnb.span_condition(X, rtol=0.0), ValueError, "rtol must be", "tol <= 0"),
+    # --- sweeps (argument level) --------------------------------------------------------------
+    case("recovery_probability", lambda: qnb.recovery_probability(0, 1, [4], 1, executor="serial"), ValueError,
+         "d must be >= 1", "d < 1"),
+    case("recovery_probability", lambda: qnb.recovery_probability(3, 1, [4 + 0j], 1, executor="serial"),
+         TypeError, "n_values", "complex sample size"),
+    case("recovery_probability", lambda: qnb.recovery_probability(3, 1, [[4]], 1, executor="serial"), TypeError,
+         "n_values must be a 1-D", "wrong shape"),
+    case("recovery_probability", lambda: qnb.recovery_probability(3, 1, [4], -1, executor="serial"), ValueError,
+         "trials must be >= 1", "negative size"),
+    case("recovery_probability", lambda: qnb.recovery_probability(3, 1, [4], 1, method="flow",
+                                                                   flow_time=np.nan, executor="serial"),
+         ValueError, "flow_time must be finite", "NaN time"),
+    case("recovery_threshold", lambda: qnb.recovery_threshold(3, 0, 1, executor="serial"), ValueError,
+         "m_star must be >= 1", "m_star < 1"),
+    case("recovery_threshold", lambda: qnb.recovery_threshold(3, 1, 1, recovery_tol=0.0, executor="serial"),
+         ValueError, "recovery_tol must be", "tol <= 0"),
+    case("recovery_threshold", lambda: qnb.recovery_threshold(3, 1, 1, rng=1.5, executor="serial"), TypeError,
+         "rng", "wrong rng type"),
+    case("recovery_bracket", lambda: qnb.recovery_bracket(0, 1), ValueError, "d must be >= 1", "d < 1"),
+    case("gd_loss_curves", lambda: qnb.gd_loss_curves(3, 1, 6, 1, [0.0, 1j]), TypeError, "t_eval must be real",
+         "complex times"),
+    case("gd_loss_curves", lambda: qnb.gd_loss_curves(3, 1, 6, 1, [1.0, 0.0]), ValueError,
+         "t_eval must be strictly increasing", "decreasing times"),
+    case("gd_loss_curves", lambda: qnb.gd_loss_curves(3, 1, 6, 0, T), ValueError, "n_runs must be >= 1",
+         "n_runs < 1"),
+    case("string_profiles", lambda: qnb.string_profiles(3, [4], 1, n_images=2, executor="serial"), ValueError,
+         "n_images must be >= 3", "too few images"),
+    case("string_profiles", lambda: qnb.string_profiles(3, [-4], 1, executor="serial"), ValueError,
+         "n_values entry must be >= 1", "negative sample size"),
+    case("string_profile_instance", lambda: qnb.string_profile_instance(3, 4, -1), ValueError,
+         "trial must be >= 0", "negative trial"),
+    case("string_profiles_seed", lambda: qnb.string_profiles_seed(0), ValueError, "d must be >= 1", "d < 1"),
+    case("log_mean", lambda: qnb.log_mean([[1.0, -1.0]]), ValueError, "curves must be non-negative",
+         "negative loss"),
+    case("curves_agree", lambda: qnb.curves_agree(np.ones((1, 2)), np.ones((1, 3))), ValueError,
+         "stored and fresh must have the same shape", "mismatched shapes"),
+    case("curves_agree", lambda: qnb.curves_agree(np.ones((1, 2)), np.ones((1, 2)), rtol=0.0), ValueError,
+         "rtol must be", "tol <= 0"),
+]
+
+# Complex input to the two curve helpers of qnb/loss_curves.py is still cast to its real
+# part with a warning: that module converts its arguments itself, without _validation.
+NOT_YET = pytest.mark.xfail(reason="qnb/loss_curves.py converts curves without the shared checks", strict=False)
+CASES += [
+    pytest.param("log_mean", lambda: qnb.log_mean([[1.0, 1j]]), TypeError, "curves must be real",
+                 id="log_mean-complex input", marks=NOT_YET),
+    pytest.param("curves_agree", lambda: qnb.curves_agree(np.ones((1, 2)) + 0j, np.ones((1, 2))), TypeError,
+                 "stored must be real", id="curves_agree-complex input", marks=NOT_YET),
+]
+
+
+@pytest.mark.parametrize("function, call, expect, match", CASES)
+def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
+    with warnings.catch_warnings():
+        # A ComplexWarning or an overflow warning is no answer: only the error or status counts.
+        warnings.simplefilter("ignore")
+        with time_limit(TIME_LIMIT):
+            if expect is FAILURE:
+                res = call()
+            else:
+                with pytest.raises(expect, match=match):
+                    call()
+                return
+    assert res.success is False, f"{function} reported success on bad input: {res.message!r}"
+    assert res.status != 0 and isinstance(res.message, str) and res.message
+    assert re.search(match, res.message), res.message
+
+
+EXEMPT = {
+    # Containers, constants and records, not functions that check arguments.
+    "Result", "RecoveryMethod", "RECOVERY_METHODS", "STRING_PROFILES_SEED", "TEACHERS",
+}
+
+
+def test_every_public_function_has_a_bad_input_case():
+    covered = {param.values[0] for param in CASES}
+    assert set(qnb.__all__) - EXEMPT - covered == set()
