@@ -19,7 +19,7 @@ import numpy as np
 
 from ._sweep import STATUS_ALL_SUCCEEDED, STATUS_SOME_FAILED, check_root_seed, renamed_seed, run_sweep
 from ._sweep import STATUS_RAISED, STATUS_TIMED_OUT, STATUS_WORKER_LOST  # noqa: F401  (statuses here too)
-from ._validation import as_times, check_choice, check_int, check_positive
+from ._validation import as_real, as_times, check_choice, check_int, check_positive
 from .data import TEACHERS, draw_instance, gram, instance_rng
 from .flows import empirical_flow
 from .result import Result
@@ -204,10 +204,7 @@ def log_mean(curves, floor=1e-300):
     >>> float(np.round(log_mean([1e-12, 1e-2]), 20)), float(np.mean([1e-12, 1e-2]))
     (1e-07, 0.0050000000005)
     """
-    try:
-        arr = np.asarray(curves, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"curves must be a numeric array, got {type(curves).__name__}") from None
+    arr = as_real(curves, "curves")
     if arr.ndim < 1 or arr.shape[0] == 0:
         raise ValueError(f"curves must have at least one run along axis 0, got shape {arr.shape}")
     if np.any(arr < 0):
@@ -263,7 +260,7 @@ def curves_agree(stored, fresh, rtol=1e-9, factor=20.0):
     >>> curves_agree(E, E * (1 + 1e-9)), curves_agree(E, E * (1 + 1e-3))
     (True, False)
     """
-    stored, fresh = np.atleast_2d(np.asarray(stored, float)), np.atleast_2d(np.asarray(fresh, float))
+    stored, fresh = np.atleast_2d(as_real(stored, "stored")), np.atleast_2d(as_real(fresh, "fresh"))
     if stored.shape != fresh.shape:
         raise ValueError(f"stored and fresh must have the same shape, got {stored.shape} and {fresh.shape}")
     rtol, factor = check_positive(rtol, "rtol"), check_positive(factor, "factor")
