@@ -28,16 +28,89 @@ matrices):
   every ``A`` in ``F`` satisfies ``<Z, A> = <Z, A*> = 0``, so its range lies in
   that of ``A*``, where the constraints determine it;
 * if ``K`` contains a positive definite ``C`` (or the ``S`` map has a
-  kernel), ``F`` contains another point, which is constructed and returned.
+  kernel), ``F`` contains another point, which is constructed and returned;
+* if the inputs lie in a proper subspace, ``A* + v v^T`` with ``v`` orthogonal
+  to all of them is another point of ``F``, whatever the teacher and however
+  many inputs there are (then ``K`` need not contain a positive definite
+  matrix: the other points of ``F`` may all have a singular null-space block).
 
-For data in general position exactly one of the two holds. Each is checked
-by maximizing the smallest eigenvalue over the unit Frobenius ball of the
-subspace (a small semidefinite program that always has interior points,
+For data in general position exactly one of the first two holds. Each is
+checked by maximizing the smallest eigenvalue over the unit Frobenius ball of
+the subspace (a small semidefinite program that always has interior points,
 solved with Clarabel), and a claim is made only when an exactly computed
 smallest eigenvalue is positive, so each verdict carries its own certificate.
 The two maxima are the signed margin reported as ``certificate``: a number
 with one value per instance, whatever the solver's path to it, unlike the
 witness, which is one point of a convex set and is not unique.
+
+Normalised data. The constraint of ``x_k`` is homogeneous of degree 2:
+``x^T A x = y`` and ``(c x)^T A (c x) = c^2 y`` are the same constraint, and
+``F`` scales with ``A*``. So the decision is made on the unit rows
+``u_k = x_k / |x_k|`` (labels ``u_k^T A* u_k``, i.e. ``y_k / |x_k|^2``) and on
+``A* / ||A*||_2``, which changes neither ``F`` nor the verdict: a zero row (the
+constraint ``0 = 0``) is dropped, and rows on one line (``x``, ``2 x``, ``-x``,
+equal to round-off after normalisation) are merged into one constraint. The
+subspaces ``V`` and ``K`` do not depend on the row scales, so the margins are
+those of the raw rows; the rank decisions no longer do either. (For a
+full-rank ``A*`` the certificate is a ratio of singular values of the map
+``S -> (u_k^T S u_k)_k``, which is taken on the unit rows for the same reason.)
+
+Thresholds. Every matrix whose rank is decided is built from unit vectors, so
+its entries and rows are ``O(1)``, its largest singular value is ``O(1)`` to
+``O(sqrt(n))``, and its round-off is a small multiple of ``eps = 2.2e-16``
+times its size. The first-order bounds below are each taken ``ROUND_OFF_SAFETY
+= 10`` times over:
+
+* a computed unit row is within ``e_row = (d + 4) eps`` of the exact one (the
+  norm to ``d eps``, the division and the rounding of a scaled input to
+  ``eps`` each): two rows whose unit vectors are within ``10 e_row`` (chord,
+  up to sign) are one constraint;
+* ``eigh`` is backward stable, with error ``d eps`` on ``A* / ||A*||_2``:
+  eigenvalues below ``tau = 10 d eps`` are zeros, those above
+  ``max(rank_tol, tau)`` span the face, and the computed range is within
+  ``e_face = d eps / gap`` of the exact one (Davis-Kahan; ``gap`` from the
+  smallest kept to the largest dropped eigenvalue). Eigenvalues between
+  ``tau`` and ``rank_tol`` are zeros for ``rank_tol`` but not for ``A*``: the
+  verdict is then that of the face which keeps them (a larger face admits
+  more directions, so uniqueness there implies uniqueness with them dropped),
+  or, failing a decision there, a witness found with them dropped;
+* the coordinates ``[Z, W] = U [U1, U0]`` of the ``p`` unit rows are known to
+  ``E = sqrt(p) (e_row + d eps) + ||U||_2 e_face`` in 2-norm. A ``p x q``
+  matrix whose row ``k`` is bilinear in them (the ``S`` map, the constraint
+  matrix ``M1`` of the ``(S, B)`` blocks) moves by at most ``4 E``, and its
+  singular value decomposition adds ``max(p, q) eps sigma_max``: call the sum
+  ``err``. A singular value up to ``10 err`` is a zero, one above
+  ``max(10 err, rtol sigma_max)`` is not, and one in between leaves the rank
+  undetermined at this precision: no uniqueness is then claimed. The inputs
+  lie in a proper subspace when the same test on the unit rows themselves
+  (with ``E`` and without the factor 4) finds a rank below ``d``;
+* the null space of ``M1^T`` is known to ``eta = err / gap_1`` (Wedin), the
+  matrices ``sum_k v_k w_k w_k^T`` that span ``V`` to
+  ``err_T = ||Phi||_2 eta + 2 E + ...`` (``Phi`` holds the ``w_k w_k^T``, each
+  of norm at most 1), ranked like the others, and ``V`` itself to
+  ``delta = err_T / gap_T``: the exact ``V`` holds a unit matrix within
+  ``delta`` of any computed one, so a smallest eigenvalue computed in ``V``
+  (or in ``K``) is known to ``delta``, and a margin counts when it exceeds
+  ``10 (delta + s eps)`` (reported as ``round_off``);
+* a witness ``W = A* + ||A*|| H`` is checked against the data directly: it
+  must be PSD to ``10 d eps ||A*||`` (or as far as ``A*`` itself is), differ
+  from ``A*`` by more than that, and fit every unit input,
+  ``max_k |u_k^T H u_k| <= tol ||H||_2``, with ``tol = 10 (err + delta)``
+  from the bounds above without ``e_face`` (a witness is assembled in the
+  computed basis, so only the arithmetic counts) plus twice the merge
+  tolerance.
+
+On Gaussian inputs the singular values of these matrices lie between about
+``1e-2`` and ``1``, and their bounds near ``1e-13``. ``round_off`` ranges from
+``1e-15`` to ``5e-8`` over the book's stored sweeps (``d <= 16``, instances at
+``n_u - 1`` and ``n_u``), where the smallest margin, ``3e-7``, is still 500
+times its bound. There the thresholds only remove the false ranks that a
+purely relative threshold reads into round-off (a subspace ``V`` spanned by
+noise, as repeated rows or inputs in a subspace produce, gave ``unique=True``
+where ``F`` contains a half-line), and the verdicts and margins are those of
+the relative thresholds. Where a decision falls between the bounds, or no
+witness fits to round-off, the result is ``status = 1`` (undecided) with a
+message that says which.
 """
 
 from __future__ import annotations
@@ -46,7 +119,7 @@ import numpy as np
 import clarabel
 from scipy import sparse
 
-from ._symmetric import RANK_RTOL, TEACHER_RANK_RTOL, SymmetricCoordinates, nonzero_eigenvalues
+from ._symmetric import RANK_RTOL, TEACHER_RANK_RTOL, SymmetricCoordinates
 from ._validation import as_array, as_psd, check_int, check_positive
 from .result import Result
 
@@ -55,8 +128,11 @@ STATUS_UNDECIDED = 1
 
 MESSAGES = {
     STATUS_DECIDED: "decided",
-    STATUS_UNDECIDED: "undecided: the instance is at the boundary between the cases to round-off",
+    STATUS_UNDECIDED: "undecided: {why}",
 }
+
+ROUND_OFF_SAFETY = 10
+_EPS = np.finfo(float).eps
 
 
 # --- sample counts and the span condition --------------------------------------
@@ -97,15 +173,23 @@ def span_condition(X, rtol=RANK_RTOL):
 
     This is the condition of Gamarnik, Kızıldağ and Zadik under which the
     empirical loss is strictly convex on all symmetric matrices, so that any
-    full-rank teacher is identified; it needs ``n >= d (d + 1) / 2`` and holds
-    almost surely for Gaussian inputs once that many are available.
+    full-rank teacher is identified; it needs ``n >= d (d + 1) / 2`` distinct
+    lines ``x_k`` (repeated and parallel rows count once) and holds almost
+    surely for Gaussian inputs once that many are available.
+
+    The rank is decided on the unit rows (``x_k x_k^T`` and its multiples span
+    the same line), with the absolute threshold of the module docstring as
+    well as the relative one: a row scaled by ``1e6`` or ``1e-6`` changes
+    nothing.
 
     Parameters
     ----------
     X : array_like, shape (n, d)
         Inputs, one per row.
     rtol : float
-        Singular values below ``rtol`` times the largest count as zero.
+        Singular values below ``rtol`` times the largest count as zero, and so
+        do those below the round-off bound (so one between the two, a rank
+        not determined at working precision, gives False).
 
     Returns
     -------
@@ -119,11 +203,83 @@ def span_condition(X, rtol=RANK_RTOL):
     """
     X = as_array(X, "X", 2)
     rtol = check_positive(rtol, "rtol")
-    F = SymmetricCoordinates(X.shape[1]).quadratic_forms(X)
+    d = X.shape[1]
+    _, U, e_row = _lines(X)
+    F = SymmetricCoordinates(d).quadratic_forms(U)
     if F.shape[0] < F.shape[1]:
         return False
     sv = np.linalg.svd(F, compute_uv=False)
-    return bool(sv[-1] > rtol * sv[0])
+    err = _matrix_error(F.shape, np.sqrt(U.shape[0]) * e_row, sv[0])
+    return bool(sv[-1] > max(ROUND_OFF_SAFETY * err, rtol * sv[0]))
+
+
+# --- normalised data and round-off bounds ------------------------------------------
+
+def _lines(X):
+    """Unit rows of ``X`` (zero rows dropped) and one row per line among them.
+
+    Returns ``(U_all, U, e_row)``: every nonzero row scaled to unit norm, the
+    first row of each line (rows whose unit vectors are within
+    ``ROUND_OFF_SAFETY e_row`` of each other up to sign), and ``e_row``, the
+    round-off of a unit row.
+    """
+    d = X.shape[1]
+    e_row = (d + 4) * _EPS
+    peak = np.max(np.abs(X), axis=1)
+    U_all = X[peak > 0] / peak[peak > 0, None]  # first to O(1): no overflow or underflow in the norm
+    U_all = U_all / np.linalg.norm(U_all, axis=1, keepdims=True)
+    p = U_all.shape[0]
+    merge = ROUND_OFF_SAFETY * e_row
+    taken = np.zeros(p, dtype=bool)
+    keep = []
+    for i in range(p):
+        if taken[i]:
+            continue
+        keep.append(i)
+        near = np.flatnonzero((np.abs(U_all[i + 1:] @ U_all[i]) > 0.5) & ~taken[i + 1:]) + i + 1
+        if near.size:
+            # The chord, accurate to eps (1 - |cos| would only resolve angles above 1e-8).
+            chord = np.minimum(np.linalg.norm(U_all[near] - U_all[i], axis=1),
+                               np.linalg.norm(U_all[near] + U_all[i], axis=1))
+            taken[near[chord <= merge]] = True
+    return U_all, U_all[keep], e_row
+
+
+def _matrix_error(shape, e_coordinates, sigma_max):
+    """2-norm round-off of a ``(p, q)`` matrix whose row ``k`` is bilinear in the coordinates of a unit vector.
+
+    ``e_coordinates`` bounds the 2-norm error of the ``(p, d)`` matrix of those
+    coordinates; a bilinear row with unit arguments moves by at most 4 times its
+    argument's error, so the matrix by ``4 e_coordinates``; the singular value
+    decomposition adds its backward error ``max(p, q) eps sigma_max``.
+    """
+    p, q = shape
+    return 4 * e_coordinates + max(p, q) * _EPS * sigma_max
+
+
+def _split(sv, err, rtol):
+    """Rank of a matrix with singular values ``sv`` (descending) known to ``err``.
+
+    Returns ``(rank, undetermined)``: the number of values above
+    ``max(ROUND_OFF_SAFETY err, rtol sv[0])``, and the largest value between
+    ``ROUND_OFF_SAFETY err`` and that (None if there is none).
+    """
+    if sv.size == 0:
+        return 0, None
+    atol = ROUND_OFF_SAFETY * err
+    rank = int(np.sum(sv > max(atol, rtol * sv[0])))
+    gray = sv[rank:][sv[rank:] > atol]
+    return rank, (float(gray[0]) if gray.size else None)
+
+
+def _gap(sv, rank):
+    """Distance from the smallest kept singular value to the largest dropped one (inf if none is kept).
+
+    Values beyond the array (a matrix with fewer columns than rows) are zeros.
+    """
+    if rank == 0:
+        return np.inf
+    return sv[rank - 1] - (sv[rank] if rank < sv.size else 0.0)
 
 
 # --- largest smallest-eigenvalue over a subspace of symmetric matrices ------------
@@ -238,44 +394,6 @@ def _margin_dual(Q_perp, identity, d):
 
 # --- the decision -------------------------------------------------------------------
 
-def _null_space(M, rtol):
-    """Orthonormal basis of the complement of the column space of ``M`` (shape (n, p))."""
-    U, sv, _ = np.linalg.svd(M, full_matrices=True)
-    rank = int(np.sum(sv > rtol * sv[0])) if sv.size else 0
-    return U[:, rank:]
-
-
-def _alternative_minimizer(lam, U1, U0, Wn, S, C, constraints, scale):
-    """A point ``A* + tH`` of ``F`` other than ``A*``, from a direction with ``C > 0`` (or ``C = 0``).
-
-    With ``C`` given, ``S`` and ``B`` are completed by least squares on
-    ``constraints`` (the matrix of the ``(S, B)`` part of the constraints) so
-    that the data stay fitted; ``t`` is half the largest step that keeps the
-    matrix PSD.
-    """
-    r, s = U1.shape[1], U0.shape[1]
-    if C is not None and s:
-        target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
-        coef = np.linalg.lstsq(constraints, target, rcond=None)[0]
-        p_S = r * (r + 1) // 2
-        S = SymmetricCoordinates(r).unvech(coef[:p_S])
-        B = coef[p_S:].reshape(r, s)
-    else:
-        B = np.zeros((r, s))
-        C = np.zeros((s, s))
-    H_top = np.hstack([S, B])
-    H = np.vstack([H_top, np.hstack([B.T, C])])
-    basis = np.hstack([U1, U0])
-    H = basis @ H @ basis.T
-    # Largest t with Lambda + t S - t B C^-1 B^T >= 0 (Schur complement; C > 0).
-    inv_root = 1.0 / np.sqrt(lam)
-    schur = S - (B @ np.linalg.solve(C, B.T) if s and np.any(C) else 0.0)
-    worst = np.linalg.eigvalsh(inv_root[:, None] * schur * inv_root[None, :])[0] if r else 0.0
-    t = 0.5 / max(-worst, 1e-300) if worst < 0 else 1.0
-    t = min(t, scale / max(np.linalg.norm(H), 1e-300))
-    return t * H
-
-
 def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     """Decide whether ``A*`` is the only PSD matrix with ``x_k^T A x_k = x_k^T A* x_k`` for all ``k``.
 
@@ -290,18 +408,27 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
       positive semidefinite with ``Z A* = 0`` and positive definite on the
       null space of ``A*``; ``certificate`` is the largest smallest eigenvalue
       of such a ``Z`` restricted to that null space, over Frobenius-unit
-      restrictions: a positive number;
+      restrictions: a positive number, above its round-off bound (for a
+      full-rank ``A*``, the smallest over the largest singular value of the
+      map ``S -> (u_k^T S u_k)_k`` on the unit inputs);
     * ``unique=False`` comes with ``witness``, another positive semidefinite
-      matrix that fits the data, and ``certificate < 0``: minus the largest
-      smallest eigenvalue of a Frobenius-unit null-space block ``C`` of a
-      direction that keeps the data fitted (``0`` when the data do not even
-      determine ``A`` within the range of ``A*``).
+      matrix that fits the data (checked on every input), and
+      ``certificate <= 0``: minus the largest smallest eigenvalue of a
+      Frobenius-unit null-space block ``C`` of a direction that keeps the data
+      fitted (``0`` when the data do not even determine ``A`` within the range
+      of ``A*``, or when no such block is positive definite and the witness
+      comes from a direction orthogonal to all the inputs).
 
     Both margins are optimal values of convex programs, so they are unique;
     the value returned is the exact smallest eigenvalue of the solver's
     (feasible) point, hence a lower bound on the margin's magnitude and
     within about 1e-8 of it. The witness is not unique (any point of the
     segment from ``A*`` to it fits too): use it as a proof, not as a number.
+
+    The inputs enter through their lines only: rows are scaled to unit norm,
+    zero rows dropped and repeated or parallel rows (``x`` and ``c x``) merged,
+    which changes neither the set of minimizers nor the verdict; every rank is
+    decided against a round-off bound as well as ``rtol`` (module docstring).
 
     Parameters
     ----------
@@ -310,21 +437,28 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     A_star : array_like, shape (d, d)
         Positive semidefinite teacher matrix.
     rank_tol : float
-        Eigenvalues of ``A*`` below ``rank_tol`` times the largest are zero.
+        Eigenvalues of ``A*`` below ``rank_tol`` times the largest are zero
+        (so are those below the round-off bound ``10 d eps``). Eigenvalues
+        between the two are zeros only for ``rank_tol``: the verdict is then
+        decided for ``A*`` as it is where possible (module docstring).
     rtol : float
-        Relative threshold for the numerical rank of the constraint matrices.
+        Relative threshold for the numerical rank of the constraint matrices
+        (used together with their round-off bounds).
 
     Returns
     -------
     Result
         ``unique`` (bool), ``certificate`` (float, see above), ``witness``
         (``(d, d)`` array or None), ``witness_residual`` (largest
-        ``|x_k^T (W - A*) x_k|`` relative to ``max y_k``, with ``W`` the
-        witness), ``rank`` (of ``A*``), ``n``, ``reason`` (which case decided),
+        ``|u_k^T (W - A*) u_k|`` over the unit inputs ``u_k = x_k / |x_k|``,
+        relative to the largest ``u_k^T A* u_k``, with ``W`` the witness),
+        ``rank`` (of ``A*``), ``n``, ``n_distinct`` (lines among the nonzero
+        inputs: the constraints that count), ``reason`` (which case decided),
         ``nit`` (interior-point iterations), ``success``, ``status``
-        (``STATUS_DECIDED = 0``, or ``STATUS_UNDECIDED = 1``: the instance is
-        within round-off of the boundary between the cases, and ``unique`` is
-        then False) and ``message`` (from ``MESSAGES``).
+        (``STATUS_DECIDED = 0``, or ``STATUS_UNDECIDED = 1``: a rank is not
+        determined at working precision or the instance is within round-off
+        of the boundary between the cases; ``unique`` is then False) and
+        ``message`` (from ``MESSAGES``; when undecided it says why).
 
     Examples
     --------
@@ -335,78 +469,264 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     >>> res = is_unique_minimizer(sample_inputs(8, 6, rng=1), A_star)
     >>> res.unique, res.witness is not None
     (False, True)
+
+    Repeated and rescaled inputs are the same constraints:
+
+    >>> X = sample_inputs(16, 6, rng=1)
+    >>> res = is_unique_minimizer(np.vstack([X, 1e6 * X[:5], -X]), A_star)
+    >>> res.unique, res.n, res.n_distinct
+    (True, 37, 16)
     """
     X = as_array(X, "X", 2)
     n, d = X.shape
     A_star = as_psd(A_star, "A_star", d)
     rank_tol = check_positive(rank_tol, "rank_tol")
     rtol = check_positive(rtol, "rtol")
-    lam, U1, U0 = _face(A_star, rank_tol)
+    U_all, U, e_row = _lines(X)
+    face = _Face(A_star, rank_tol)
+    if face.undetermined is None:
+        return _Decision(U_all, U, e_row, face, A_star, rtol, n).run()
+    # Eigenvalues between round-off and rank_tol: zeros for rank_tol, not for A* itself. The
+    # verdict for A* is that of the face that keeps them (a larger face admits more directions,
+    # so uniqueness there implies uniqueness with them dropped); with them dropped, only a
+    # witness, checked against A* itself, still proves something.
+    kept = _Decision(U_all, U, e_row, _Face(A_star, 0.0), A_star, rtol, n).run()
+    if kept.success:
+        return kept
+    dropped = _Decision(U_all, U, e_row, face, A_star, rtol, n).run()
+    if dropped.success and not dropped.unique:
+        return dropped
+    kept.message = MESSAGES[STATUS_UNDECIDED].format(
+        why=f"A* has an eigenvalue {face.undetermined:.1e} times its largest, below rank_tol ({rank_tol:.0e}) but "
+            f"above round-off ({face.tau:.0e}); with it taken as zero the verdict would be "
+            f"{'unique' if dropped.unique else 'undecided'}, for A* itself: {kept.message[len('undecided: '):]}")
+    return kept
+
+
+class _Face:
+    """Eigenvalues ``lam`` (of ``A* / ||A*||_2``) and bases ``U1``, ``U0`` of the range and null space of ``A*``.
+
+    ``scale`` is ``||A*||_2``, ``tau`` the round-off bound below which an
+    eigenvalue is a zero, ``error`` the distance of the computed range to the
+    exact one, and ``undetermined`` the largest eigenvalue taken as zero by
+    ``rank_tol`` but above ``tau`` (None if there is none).
+    """
+
+    def __init__(self, A_star, rank_tol):
+        lam, U = np.linalg.eigh(A_star)
+        if lam[-1] <= 0:
+            raise ValueError("A_star must be nonzero")
+        d = lam.size
+        self.scale = float(lam[-1])
+        lam = lam / lam[-1]
+        self.lam_min = min(float(lam[0]), 0.0)  # A* is PSD to this (validation allows round-off)
+        self.tau = ROUND_OFF_SAFETY * d * _EPS
+        keep = lam > max(rank_tol, self.tau)
+        self.lam, self.U1, self.U0 = lam[keep], U[:, keep], U[:, ~keep]
+        between = lam[~keep & (lam > self.tau)]  # only when rank_tol > tau
+        self.undetermined = float(between.max()) if between.size else None
+        self.error = d * _EPS / (self.lam[0] - max(lam[~keep].max(), 0.0)) if self.U0.shape[1] else 0.0
+
+
+class _Decision:
+    """One call of :func:`is_unique_minimizer`: the steps of the module docstring, in order."""
+
+    def __init__(self, U_all, U, e_row, face, A_star, rtol, n):
+        self.U_all, self.U, self.face, self.A_star, self.rtol, self.n = U_all, U, face, A_star, rtol, n
+        self.d = A_star.shape[0]
+        self.merge = ROUND_OFF_SAFETY * e_row
+        p = U.shape[0]
+        if p:
+            _, self.sv_U, self.Vt_U = np.linalg.svd(U)
+        else:
+            self.sv_U, self.Vt_U = np.zeros(0), np.eye(self.d)
+        # 2-norm round-off of the coordinates [Z, W] = U [U1, U0] of the unit inputs: within the
+        # computed basis (for a witness, which is assembled in that basis), and against the exact
+        # face of A* (for the rank decisions).
+        self.e_c = np.sqrt(p) * (e_row + self.d * _EPS)
+        self.e_z = self.e_c + (self.sv_U[0] if p else 0.0) * face.error
+        self.fit_errors = [0.0]  # round-off of the matrices met so far, within the computed basis
+        self.delta_fit = 0.0  # the same for the subspaces V and K
+        self.blocked = []  # why no uniqueness can be claimed
+        self.nit = 0
+        self.margin_tol = 0.0  # a margin counts above this
+
+    # -- the verdicts
+
+    def verdict(self, unique, certificate, reason, W=None, why=None):
+        status = STATUS_DECIDED if why is None else STATUS_UNDECIDED
+        message = MESSAGES[status].format(why=why)
+        return Result(unique=bool(unique), certificate=float(certificate), witness=W,
+                      witness_residual=self.residual(W), rank=self.face.lam.size, n=self.n,
+                      n_distinct=self.U.shape[0], round_off=self.margin_tol, reason=reason, nit=self.nit,
+                      success=status == STATUS_DECIDED, status=status, message=message)
+
+    def undecided(self, why):
+        return self.verdict(False, 0.0, "undecided", why=why)
+
+    def residual(self, W):
+        """Largest ``|u_k^T (W - A*) u_k|`` over the unit inputs, relative to the largest ``u_k^T A* u_k``."""
+        if W is None:
+            return None
+        if self.U_all.shape[0] == 0:
+            return 0.0
+        y = np.einsum("ki,ij,kj->k", self.U_all, self.A_star, self.U_all)
+        misfit = np.einsum("ki,ij,kj->k", self.U_all, W - self.A_star, self.U_all)
+        return float(np.max(np.abs(misfit)) / max(float(np.max(y)), self.face.tau * self.face.scale))
+
+    def tol_fit(self):
+        """Largest ``max_k |u_k^T H u_k| / ||H||_2`` of a witness direction that fits to round-off."""
+        return ROUND_OFF_SAFETY * (max(self.fit_errors) + self.delta_fit) + 2 * self.merge
+
+    def witness(self, H):
+        """``(A* + ||A*|| H, None)`` if it is PSD, differs from ``A*`` and fits every unit input, else ``(None, why)``.
+
+        The fit is measured on ``H`` itself (``W - A*`` would carry the round-off of ``A*``).
+        """
+        H = 0.5 * (H + H.T)
+        size = np.linalg.norm(H, 2)
+        floor = ROUND_OFF_SAFETY * self.d * _EPS
+        if size <= floor:
+            return None, "the witness found is within round-off of A*"
+        misfit = float(np.max(np.abs(np.einsum("ki,ij,kj->k", self.U_all, H, self.U_all)))) / size \
+            if self.U_all.shape[0] else 0.0
+        if misfit > self.tol_fit():
+            return None, (f"the witness found fits the inputs only to {misfit:.1e} of its size, "
+                          f"above the round-off bound {self.tol_fit():.1e}")
+        W = self.A_star + self.face.scale * H
+        lam_min = float(np.linalg.eigvalsh(W)[0])
+        if lam_min < (self.face.lam_min - floor) * self.face.scale:  # as PSD as A* itself, to round-off
+            return None, f"the witness found is not PSD (smallest eigenvalue {lam_min / self.face.scale:.1e} of ||A*||)"
+        return W, None
+
+    def undetermined_rank(self, what, value, err, sigma_max):
+        self.blocked.append(
+            f"{what} has a singular value {value:.1e} between its round-off bound "
+            f"{ROUND_OFF_SAFETY * err:.1e} and rtol x largest ({self.rtol * sigma_max:.1e}): "
+            "its rank is not determined at working precision")
+
+    # -- the steps
+
+    def run(self):
+        face, U = self.face, self.U
+        lam, U1, U0 = face.lam, face.U1, face.U0
+        p, r, s = U.shape[0], U1.shape[1], U0.shape[1]
+        Z, Wn = U @ U1, U @ U0
+
+        # 1. Directions inside the face of A* (C = 0, B = 0): an injective S map is needed.
+        coord_S = SymmetricCoordinates(r)
+        MS = coord_S.quadratic_forms(Z)
+        if p:
+            _, sv_S, Vt_S = np.linalg.svd(MS)
+        else:
+            sv_S, Vt_S = np.zeros(0), np.eye(coord_S.size)
+        err_S = _matrix_error(MS.shape, self.e_z, sv_S[0] if p else 0.0)
+        self.fit_errors.append(_matrix_error(MS.shape, self.e_c, sv_S[0] if p else 0.0))
+        rank_S, gray_S = _split(sv_S, err_S, self.rtol)
+        if rank_S < coord_S.size:
+            H = _step(lam, U1, U0, coord_S.unvech(Vt_S[-1]), None, None)
+            W, failure = self.witness(H)
+            if W is not None:
+                return self.verdict(False, 0.0, "the constraints do not determine A within the range of A*", W)
+            if gray_S is not None:
+                self.undetermined_rank("the map S -> (z_k^T S z_k)_k (the constraints within the range of A*)",
+                                       gray_S, err_S, sv_S[0])
+            else:
+                self.blocked.append(failure)
+        if s == 0:
+            if self.blocked:
+                return self.undecided("; ".join(self.blocked))
+            return self.verdict(True, sv_S[-1] / sv_S[0],
+                                "A* has full rank and the constraints determine every symmetric matrix")
+
+        # 2. Inputs in a proper subspace: A* + v v^T fits for v orthogonal to all of them.
+        sv_U = self.sv_U
+        rank_U, _ = _split(sv_U, self.e_c + max(U.shape) * _EPS * (sv_U[0] if p else 0.0), self.rtol)
+        v_perp = self.Vt_U[-1] if rank_U < self.d else None
+
+        # 3. The subspaces V (dual certificates) and K = V^perp (admissible C blocks).
+        coord = SymmetricCoordinates(s)
+        M1 = np.hstack([MS, 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(p, r * s)])
+        if p:
+            L1, sv_1, Vt_1 = np.linalg.svd(M1, full_matrices=True)
+        else:
+            L1, sv_1, Vt_1 = np.zeros((0, 0)), np.zeros(0), np.eye(M1.shape[1])
+        err_1 = _matrix_error(M1.shape, self.e_z, sv_1[0] if p else 0.0)
+        err_1c = _matrix_error(M1.shape, self.e_c, sv_1[0] if p else 0.0)
+        self.fit_errors.append(err_1c)
+        rank_1, gray_1 = _split(sv_1, err_1, self.rtol)
+        if gray_1 is not None:
+            self.undetermined_rank("the constraint matrix of the (S, B) blocks", gray_1, err_1, sv_1[0])
+        N = L1[:, rank_1:]
+        eta = err_1 / _gap(sv_1, rank_1)  # round-off of the null space (0 when nothing is kept)
+        Phi = coord.svec(Wn[:, :, None] * Wn[:, None, :])  # row k: w_k w_k^T
+        T = Phi.T @ N
+        if T.shape[1]:
+            Q, sv_T, _ = np.linalg.svd(T, full_matrices=True)
+        else:
+            Q, sv_T = np.eye(coord.size), np.zeros(0)
+        svd_T = max(T.shape) * _EPS * (sv_T[0] if sv_T.size else 0.0)
+        norm_Phi = np.linalg.norm(Phi, 2) if p else 0.0
+        err_T = norm_Phi * eta + 2 * self.e_z + svd_T
+        rank_T, gray_T = _split(sv_T, err_T, self.rtol)
+        if gray_T is not None:
+            self.undetermined_rank("the map v -> sum_k v_k w_k w_k^T from the null space of that matrix to V",
+                                   gray_T, err_T, sv_T[0])
+        Q_V, Q_K = Q[:, :rank_T], Q[:, rank_T:]
+        gap_T = _gap(sv_T, rank_T) if 0 < rank_T < coord.size else np.inf
+        delta = err_T / gap_T
+        self.delta_fit = (norm_Phi * err_1c / _gap(sv_1, rank_1) + 2 * self.e_c + svd_T) / gap_T
+        margin_tol = self.margin_tol = float(ROUND_OFF_SAFETY * (delta + s * _EPS))
+
+        # 4. Two small semidefinite programs, one per side of the alternative: the best
+        #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
+        #    positive, in K (a direction to another minimizer). Each optimum is unique,
+        #    so the reported margin does not depend on where the solver stops.
+        if v_perp is None:
+            value_V, _, self.nit = _max_min_eigenvalue(Q_V, Q_K, coord)
+            if value_V > margin_tol:
+                if self.blocked:
+                    return self.undecided("; ".join(self.blocked))
+                return self.verdict(True, value_V, "a dual certificate is positive definite on the null space of A*")
+        value_K, C, nit_K = _max_min_eigenvalue(Q_K, Q_V, coord)
+        self.nit += nit_K
+        if value_K > margin_tol:
+            target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
+            coef = Vt_1[:rank_1].T @ ((L1[:, :rank_1].T @ target) / sv_1[:rank_1])
+            H = _step(lam, U1, U0, coord_S.unvech(coef[:coord_S.size]), coef[coord_S.size:].reshape(r, s), C)
+            W, failure = self.witness(H)
+            if W is not None:
+                return self.verdict(False, -value_K,
+                                    "a direction with positive definite null-space block keeps the data fitted", W)
+            self.blocked.append(failure)
+        if v_perp is not None:
+            W, failure = self.witness(np.outer(v_perp, v_perp))
+            if W is not None:
+                return self.verdict(False, -value_K if value_K > margin_tol else 0.0,
+                                    "the inputs lie in a proper subspace: A* + v v^T fits for v orthogonal to it", W)
+            self.blocked.append(failure)
+        if self.blocked:
+            return self.undecided("; ".join(self.blocked))
+        return self.undecided(f"the instance is at the boundary between the cases to round-off (no margin above "
+                              f"its round-off bound {margin_tol:.1e})")
+
+
+def _step(lam, U1, U0, S, B, C):
+    """A point ``A + tH`` of ``F`` other than ``A = A* / ||A*||``, from the blocks of ``H`` in the basis ``[U1, U0]``.
+
+    ``B`` and ``C`` default to zero (a direction inside the face). With
+    ``C > 0``, ``t`` is half the largest step that keeps the matrix PSD
+    (the Schur complement ``Lambda + t S - t B C^-1 B^T``), and at most
+    ``1 / ||H||``; returns ``tH``.
+    """
     r, s = U1.shape[1], U0.shape[1]
-    Z, Wn = X @ U1, X @ U0
-
-    def verdict(unique, certificate, reason, H=None, nit=0, status=STATUS_DECIDED):
-        witness = None if H is None else A_star + H
-        return Result(unique=bool(unique), certificate=float(certificate), witness=witness,
-                      witness_residual=_fit_residual(X, A_star, witness), rank=r, n=n, reason=reason,
-                      nit=nit, success=status == STATUS_DECIDED, status=status, message=MESSAGES[status])
-
-    # 1. Directions inside the face of A* (C = 0, B = 0): an injective S map is needed.
-    MS = SymmetricCoordinates(r).quadratic_forms(Z)
-    _, sv_S, Vt_S = np.linalg.svd(MS)
-    if np.sum(sv_S > rtol * sv_S[0]) < MS.shape[1]:
-        S = SymmetricCoordinates(r).unvech(Vt_S[-1])
-        H = _alternative_minimizer(lam, U1, U0, Wn, S, None, None, scale=lam[-1])
-        return verdict(False, 0.0, "the constraints do not determine A within the range of A*", H)
-    if s == 0:
-        return verdict(True, sv_S[-1] / sv_S[0],
-                       "A* has full rank and the constraints determine every symmetric matrix")
-
-    # 2. The subspaces V (dual certificates) and K = V^perp (admissible C blocks).
-    coordinates = SymmetricCoordinates(s)
-    M1 = np.hstack([MS, 2 * (Z[:, :, None] * Wn[:, None, :]).reshape(n, r * s)])
-    Q_V, Q_K = _certificate_subspaces(_null_space(M1, rtol), Wn, coordinates, rtol)
-
-    # 3. Two small semidefinite programs, one per side of the alternative: the best
-    #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
-    #    positive, in K (a direction to another minimizer). Each optimum is unique,
-    #    so the reported margin does not depend on where the solver stops.
-    value_V, _, nit = _max_min_eigenvalue(Q_V, Q_K, coordinates)
-    if value_V > 0:
-        return verdict(True, value_V, "a dual certificate is positive definite on the null space of A*",
-                       nit=nit)
-    value_K, C, nit_K = _max_min_eigenvalue(Q_K, Q_V, coordinates)
-    nit += nit_K
-    if value_K > 0:
-        H = _alternative_minimizer(lam, U1, U0, Wn, np.zeros((r, r)), C, M1, scale=lam[-1])
-        return verdict(False, -value_K, "a direction with positive definite null-space block keeps the data fitted",
-                       H, nit=nit)
-    return verdict(False, 0.0, "undecided", nit=nit, status=STATUS_UNDECIDED)
-
-
-def _face(A_star, rank_tol):
-    """Nonzero eigenvalues of ``A*`` and orthonormal bases ``U1``, ``U0`` of its range and null space."""
-    lam, U = np.linalg.eigh(A_star)
-    if lam[-1] <= 0:
-        raise ValueError("A_star must be nonzero")
-    keep = nonzero_eigenvalues(lam, rank_tol)
-    return lam[keep], U[:, keep], U[:, ~keep]
-
-
-def _fit_residual(X, A_star, witness):
-    """Largest ``|x_k^T (W - A*) x_k|`` relative to ``max_k x_k^T A* x_k``; None without a witness."""
-    if witness is None:
-        return None
-    y_scale = max(float(np.max(np.einsum("ki,ij,kj->k", X, A_star, X))), np.finfo(float).tiny)
-    return float(np.max(np.abs(np.einsum("ki,ij,kj->k", X, witness - A_star, X))) / y_scale)
-
-
-def _certificate_subspaces(N, Wn, coordinates, rtol):
-    """Orthonormal ``svec`` bases of ``V``, spanned by ``sum_k v_k w_k w_k^T`` over the columns ``v`` of ``N``, and of ``K = V^perp``."""
-    G = np.einsum("kj,ka,kb->jab", N, Wn, Wn)
-    if G.shape[0]:
-        Q, sv, _ = np.linalg.svd(coordinates.svec(G).T, full_matrices=True)
-        dim_V = int(np.sum(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
-    else:
-        Q, dim_V = np.eye(coordinates.size), 0
-    return Q[:, :dim_V], Q[:, dim_V:]
+    B = np.zeros((r, s)) if B is None else B
+    C = np.zeros((s, s)) if C is None else C
+    basis = np.hstack([U1, U0])
+    H = basis @ np.block([[S, B], [B.T, C]]) @ basis.T
+    inv_root = 1.0 / np.sqrt(lam)
+    schur = S - (B @ np.linalg.solve(C, B.T) if s and np.any(C) else 0.0)
+    worst = np.linalg.eigvalsh(inv_root[:, None] * schur * inv_root[None, :])[0] if r else 0.0
+    t = 0.5 / max(-worst, 1e-300) if worst < 0 else 1.0
+    t = min(t, 1.0 / max(np.linalg.norm(H), 1e-300))
+    return t * H

@@ -5,7 +5,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import qnb
-from qnb.uniqueness import MESSAGES, STATUS_DECIDED, critical_samples, is_unique_minimizer, span_condition
+from qnb.uniqueness import (MESSAGES, STATUS_DECIDED, STATUS_UNDECIDED, critical_samples, is_unique_minimizer,
+                             span_condition)
 
 
 def instance(d, m_star, n, seed, teacher=qnb.gaussian_teacher):
@@ -84,6 +85,25 @@ def test_every_verdict_carries_its_certificate():
             assert res.certificate > 0 and res.witness is None
         else:
             check_witness(res, X, A_star)
+        # Each margin is far above its round-off bound on data in general position.
+        assert res.certificate == 0 or abs(res.certificate) > 1e3 * res.round_off
+        assert 0 <= res.round_off < 1e-8 and res.n_distinct == res.n
+
+
+def test_undecided_says_why():
+    """Three rows copied with a change of 3e-11 (not merged: distinct constraints, but nearly
+    dependent) put a singular value between round-off (5e-12) and rtol x largest (2e-10): no
+    claim, and the message says which rank."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(6)
+    X = rng.standard_normal((16, 6))
+    assert is_unique_minimizer(X, np.outer(a, a)).unique
+    X = np.vstack([X, X[:3] + 3e-11 * rng.standard_normal((3, 6))])
+    res = is_unique_minimizer(X, np.outer(a, a))
+    assert not res.success and res.status == STATUS_UNDECIDED == 1 and not res.unique
+    assert res.certificate == 0.0 and res.witness is None and res.n_distinct == 19
+    assert res.message.startswith("undecided: ") and "not determined at working precision" in res.message
+    assert MESSAGES[STATUS_UNDECIDED].format(why="x") == "undecided: x"
 
 
 def test_rank_threshold_treats_round_off_eigenvalues_as_zero():
