@@ -265,7 +265,3 @@ def population_gradient(A, A_star):
     loss = PopulationLoss(A_star)
     return loss.gradient(as_symmetric(A, "A", loss.d))
 
-
-def _population_loss(A, A_star):
-    """``E(A)`` without the check of ``A``; kept for ``string_profiles`` (use :class:`PopulationLoss`)."""
-    return PopulationLoss(A_star).value(A)
