@@ -266,11 +266,11 @@ def test_instance_over_its_time_limit_is_a_status_in_serial(tmp_path, monkeypatc
     monkeypatch.setitem(RECOVERY_METHODS, "slow", with_solve(sleep_at_7))
     kwargs = dict(method="slow", rng=0, executor="serial", checkpoint=tmp_path)
     start = time.perf_counter()
-    res = qnb.recovery_probability(D, M_STAR, [6, 7], 2, instance_timeout=0.5, **kwargs)
-    assert time.perf_counter() - start < 10
+    res = qnb.recovery_probability(D, M_STAR, [6, 7], 2, instance_timeout=2.0, **kwargs)
+    assert time.perf_counter() - start < 20
     assert_array_equal(res.instance_status, [[0, 0], [STATUS_TIMED_OUT] * 2])
-    assert "n=7 trial=1: stopped after instance_timeout = 0.5 s" in res.message
-    assert np.all(res.instance_seconds[1] >= 0.5)
+    assert "n=7 trial=1: stopped after instance_timeout = 2 s" in res.message
+    assert np.all(res.instance_seconds[1] >= 2.0)
     monkeypatch.setitem(RECOVERY_METHODS, "slow", RECOVERY_METHODS["certificate"])
     again = qnb.recovery_probability(D, M_STAR, [6, 7], 2, **kwargs)
     assert again.n_loaded == 2 and again.success
@@ -285,7 +285,8 @@ def test_a_pure_python_loop_is_stopped_in_serial(monkeypatch):
         return qnb.flows.empirical_flow(*args, **kwargs)
 
     monkeypatch.setattr(qnb.loss_curves, "empirical_flow", endless)
-    res = qnb.gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=0, instance_timeout=0.3)
+    # The limit leaves the second, normal run ample time on a loaded machine (it takes ~10 ms).
+    res = qnb.gd_loss_curves(3, 1, 8, 2, T_SHORT, rng=0, instance_timeout=3.0)
     assert_array_equal(res.instance_status, [STATUS_TIMED_OUT, 0])
     assert np.isnan(res.train_loss[0]).all() and np.isfinite(res.train_loss[1]).all()
 
@@ -298,11 +299,11 @@ def test_stuck_or_dead_worker_of_the_default_pool_is_the_instance_status(monkeyp
     monkeypatch.setitem(RECOVERY_METHODS, "stuck", with_solve(stuck_at_7_dies_at_8))
     start = time.perf_counter()
     res = qnb.recovery_probability(D, M_STAR, [6, 7, 8, 9, 10], 1, method="stuck", rng=0,
-                                   executor=None, instance_timeout=1.0)
-    assert time.perf_counter() - start < 30
+                                   executor=None, instance_timeout=3.0)
+    assert time.perf_counter() - start < 40
     assert_array_equal(res.instance_status[:, 0], [0, STATUS_TIMED_OUT, qnb.recovery.STATUS_WORKER_LOST,
                                                    0, 0])
-    assert "n=7 trial=0: stopped after instance_timeout = 1 s" in res.message
+    assert "n=7 trial=0: stopped after instance_timeout = 3 s" in res.message
     assert re.search(r"n=8 trial=0: its worker was lost: .*\(exit code 3\)", res.message), res.message
 
 
@@ -314,7 +315,7 @@ def test_time_limit_holds_on_a_given_process_pool(monkeypatch):
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
     with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
         res = qnb.recovery_probability(D, M_STAR, [6, 7], 2, method="slow", rng=0, executor=pool,
-                                       instance_timeout=0.5)
+                                       instance_timeout=2.0)
         assert pool.submit(int, "7").result() == 7
     assert_array_equal(res.instance_status, [[0, 0], [STATUS_TIMED_OUT] * 2])
 
