@@ -53,6 +53,7 @@ from .strings import (
     string_method,
 )
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
+from .statistical_dimension import normal_cone_distance, predicted_threshold, statistical_dimension
 from .loss_curves import curves_agree, gd_loss_curves, log_mean
 from .recovery import (
     RECOVERY_METHODS,
@@ -107,6 +108,7 @@ __all__ = [
     "late_loss",
     "log_mean",
     "nested_instance_data",
+    "normal_cone_distance",
     "orthonormal_teacher",
     "paper_exponential_loss",
     "paper_late_loss",
@@ -115,6 +117,7 @@ __all__ = [
     "population_gradient",
     "population_loss",
     "population_weight_flow",
+    "predicted_threshold",
     "recovery_bracket",
     "recovery_probability",
     "recovery_threshold",
@@ -122,6 +125,7 @@ __all__ = [
     "sample_inputs",
     "short_time_eigenvalue",
     "span_condition",
+    "statistical_dimension",
     "string_arclength",
     "string_method",
     "string_profile_instance",
