@@ -64,7 +64,11 @@ For ``h = I`` exactly (``Wbar`` ignored) the two cones give the same value:
 ``N_D + R I = N_T + R I = {sigma I - U0 P U0^T : sigma in R}``, because the
 free multiple of ``I`` absorbs the constraint ``tau >= 0``, the only
 difference between ``N_D`` and ``N_T``. The predictions of PhaseLift and of
-uniqueness therefore differ only through ``Wbar``.
+uniqueness therefore differ only through ``Wbar``. (The uniqueness value is
+continuous at ``h = I``; the PhaseLift value is not, because ``I`` lies in
+``N_D``: as ``h = I + eps W' -> I``, coefficients ``gamma`` of order
+``-1/eps`` keep ``gamma eps W'`` finite while ``tau = -gamma`` absorbs
+``gamma I``.)
 
 References: Chandrasekaran, Recht, Parrilo and Willsky (2012) and Amelunxen
 et al. (2014) give ``delta(D) / (r d) -> 3`` for centred measurements; Abbasi,
