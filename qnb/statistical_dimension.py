@@ -491,9 +491,12 @@ def predicted_threshold(d, r, problem="phaselift", samples=100, rng=None, iterat
     only through the random part of the mean, ``Wbar``. Since uniqueness
     implies that trace minimisation recovers ``A*``, ``n_PL <= n_u``.
 
-    Cost: about 15 dense ``eigvalsh`` of size ``s = d - r`` per draw and
-    evaluation of ``delta``: with the defaults (100 draws, 6 evaluations)
-    about 2-3 s at ``d = 64`` and several minutes at ``d = 512`` (one core).
+    Cost: about 15-20 dense ``eigvalsh`` of size ``s = d - r`` per draw and
+    evaluation of ``delta`` (0.4-0.5 s per draw at ``d = 512``). With the
+    defaults (100 draws, at most 6 evaluations; PhaseLift stops after 2,
+    its fixed point being reached to round-off) on one core: 0.6 s and 2 s
+    at ``d = 64``, 2 s and 7 s at ``d = 128``, about 1.5 and 5 minutes at
+    ``d = 512`` (PhaseLift and uniqueness).
 
     Parameters
     ----------
