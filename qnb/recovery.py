@@ -328,7 +328,9 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         -201 over ``instance_timeout``, -202 the worker process died),
         ``instance_seconds`` (per instance, as first computed), ``failed_per_n``, ``n_failed``,
         ``n_loaded`` (instances read from ``checkpoint``), for
-        ``method='certificate'`` ``certificate`` (per instance), for
+        ``method='certificate'`` ``certificate`` (per instance: the signed,
+        trace-normalised margin of :func:`qnb.uniqueness.is_unique_minimizer`,
+        in ``(0, 1]`` when unique and in ``[-1, 0]`` otherwise), for
         ``method='flow'`` ``final_loss`` (training loss at ``flow_time``) and
         ``distance`` (NaN where the solve failed); ``success`` (no instance
         failed), ``status`` (0 if so, 1 otherwise; :data:`PROBABILITY_MESSAGES`),

@@ -211,7 +211,8 @@ def string_profiles(d, n_values, trials, m_star=1, rng=0, n_images=100, executor
         ``population_loss`` and ``arclength`` along the string (last axis ``n_images``);
         ``nit``, ``string_status`` and ``string_success`` of :func:`qnb.string_method`;
         ``flat_start``, ``flat_count``, ``flat_length`` (:func:`qnb.flat_stretch`);
-        ``unique`` and ``certificate`` (:func:`qnb.is_unique_minimizer`); ``flow_gap``
+        ``unique`` and ``certificate`` (:func:`qnb.is_unique_minimizer`: the signed,
+        trace-normalised margin, in ``(0, 1]`` when unique, ``[-1, 0]`` otherwise); ``flow_gap``
         ``= ||A_inf - A*||_F``, ``flow_population_loss`` ``E(A_inf)``,
         ``flow_train_loss`` and ``flow_success`` of the gradient flow; ``gd_distance``,
         the largest distance from a string image before the flat stretch to the flow's

@@ -34,14 +34,33 @@ matrices):
   many inputs there are (then ``K`` need not contain a positive definite
   matrix: the other points of ``F`` may all have a singular null-space block).
 
-For data in general position exactly one of the first two holds. Each is
-checked by maximizing the smallest eigenvalue over the unit Frobenius ball of
-the subspace (a small semidefinite program that always has interior points,
-solved with Clarabel), and a claim is made only when an exactly computed
-smallest eigenvalue is positive, so each verdict carries its own certificate.
-The two maxima are the signed margin reported as ``certificate``: a number
-with one value per instance, whatever the solver's path to it, unlike the
-witness, which is one point of a convex set and is not unique.
+For data in general position exactly one of the first two holds. Both are
+checked by one small semidefinite program (solved with Clarabel), the
+trace-normalised margin of ``V``,
+
+    rho = max { lambda_min(Z) : Z in V, tr Z = s }
+        = min { s nu : X >= 0, tr X = 1, X - nu I in K }
+
+(Lagrange duality). ``rho > 0`` exactly when ``V`` contains a positive
+definite matrix; then ``rho`` is in ``(0, 1]``. Otherwise the dual optimum
+gives the other side: the trace-normalised margin of ``K``,
+``m_K = max { lambda_min(C) : C in K, tr C = s }``, equals
+``-rho / (1 - rho)`` (the dual of that program, ``min s nu'`` over
+``Z' in V`` with ``nu' I + Z' >= 0`` and ``tr(nu' I + Z') = 1``, reduces to
+``rho`` once ``Z'`` is scaled to trace ``s``, provided ``V`` has an element
+of nonzero trace), and when ``rho < 0`` it is reached at ``C = X - nu I``,
+positive definite and in ``K``. If every element of ``V`` has zero trace
+(``V = {0}`` included), ``I`` is in ``K`` and ``m_K = 1``, the largest value
+possible. A claim is made only when an exactly computed trace-normalised
+smallest eigenvalue ``s lambda_min(M) / tr M`` of a matrix ``M`` of the
+subspace is positive, so each verdict carries its own certificate. The signed
+margin reported as ``certificate`` is ``rho`` when it is positive (unique),
+else ``-m_K = rho / (1 - rho)``, in ``[-1, 0)``: a number with one value per
+instance, whatever the solver's path to it, unlike the witness, which is one
+point of a convex set and is not unique. (The trace normalisation is the one a
+solver that sees only traces can compute too; ``sqrt(s) f <= rho <= s f``
+relates it to the Frobenius-normalised margin ``f`` of a positive ``V``
+side.)
 
 Normalised data. The constraint of ``x_k`` is homogeneous of degree 2:
 ``x^T A x = y`` and ``(c x)^T A (c x) = c^2 y`` are the same constraint, and
@@ -88,10 +107,16 @@ times its size. The first-order bounds below are each taken ``ROUND_OFF_SAFETY
   matrices ``sum_k v_k w_k w_k^T`` that span ``V`` to
   ``err_T = ||Phi||_2 eta + 2 E + ...`` (``Phi`` holds the ``w_k w_k^T``, each
   of norm at most 1), ranked like the others, and ``V`` itself to
-  ``delta = err_T / gap_T``: the exact ``V`` holds a unit matrix within
-  ``delta`` of any computed one, so a smallest eigenvalue computed in ``V``
-  (or in ``K``) is known to ``delta``, and a margin counts when it exceeds
-  ``10 (delta + s eps)`` (reported as ``round_off``);
+  ``delta = err_T / gap_T``: the exact ``V`` (and ``K``) holds a matrix within
+  ``delta ||M||_F`` of any computed ``M``. A margin is decided near zero,
+  where the trace-normalised ``M`` (``tr M = s``) is PSD up to that small
+  margin, so ``||M||_F <= tr M = s``: its smallest eigenvalue is known to
+  ``s delta``, and its trace to ``sqrt(s) s delta``, which moves
+  ``s lambda_min(M) / tr M`` by ``|lambda_min(M)| sqrt(s) delta`` more,
+  negligible near zero (and at most ``s delta`` for ``|lambda_min| <= 1``).
+  ``eigvalsh`` adds ``s eps ||M||_2 <= s^2 eps``. So a margin counts when it
+  exceeds ``10 s (delta + s eps)`` (reported as ``round_off``), ``s`` times
+  the bound of a Frobenius-unit ``M``;
 * a witness ``W = A* + ||A*|| H`` is checked against the data directly: it
   must be PSD to ``10 d eps ||A*||`` (or as far as ``A*`` itself is), differ
   from ``A*`` by more than that, and fit every unit input,
@@ -102,9 +127,9 @@ times its size. The first-order bounds below are each taken ``ROUND_OFF_SAFETY
 
 On Gaussian inputs the singular values of these matrices lie between about
 ``1e-2`` and ``1``, and their bounds near ``1e-13``. ``round_off`` ranges from
-``1e-15`` to ``5e-8`` over the book's stored sweeps (``d <= 16``, instances at
-``n_u - 1`` and ``n_u``), where the smallest margin, ``3e-7``, is still 500
-times its bound. There the thresholds only remove the false ranks that a
+``2e-15`` to ``3e-7`` over the book's stored threshold sweeps (``d <= 16``,
+the 7200 instances at ``n_u - 1`` and ``n_u``), where the smallest margin,
+``1e-6``, is still 270 times its bound. There the thresholds only remove the false ranks that a
 purely relative threshold reads into round-off (a subspace ``V`` spanned by
 noise, as repeated rows or inputs in a subspace produce, gave ``unique=True``
 where ``F`` contains a half-line), and the verdicts and margins are those of
@@ -282,66 +307,119 @@ def _gap(sv, rank):
     return sv[rank - 1] - (sv[rank] if rank < sv.size else 0.0)
 
 
-# --- largest smallest-eigenvalue over a subspace of symmetric matrices ------------
+# --- largest trace-normalised smallest eigenvalue over a subspace of symmetric matrices ---
 
-def _max_min_eigenvalue(Q, Q_perp, coordinates):
-    """Largest smallest eigenvalue over the unit Frobenius ball of a subspace of symmetric matrices.
+def _max_min_eigenvalue(Q_V, Q_K, coordinates, tol):
+    """The trace-normalised margin of ``V`` and of ``K = V^perp``, from one conic program.
 
-    ``Q`` and ``Q_perp`` hold orthonormal bases of the subspace and of its
-    orthogonal complement in the ``svec`` coordinates of ``coordinates`` (in
-    which the Frobenius product is Euclidean). The margin
+    ``Q_V`` and ``Q_K`` hold orthonormal bases of ``V`` and ``K`` in the
+    ``svec`` coordinates of ``coordinates`` (``s x s`` symmetric matrices, in
+    which the Frobenius product is Euclidean). The margin of ``V`` is
 
-        max_{||c|| <= 1} lambda_min(smat(Q c))  =  min_{Y >= 0, tr Y = 1} ||Q^T svec(Y)||
+        rho = max { lambda_min(Z) : Z in V, tr Z = s }
+            = min { s nu : X >= 0, tr X = 1, X - nu I in K }
 
-    (a minimax identity over two compact convex sets) is solved in whichever
-    form has the smaller dense block for Clarabel's interior-point method: the
-    left one, ``max t s.t. smat(Q c) - t I >= 0, ||c|| <= 1``, when the subspace
-    is the smaller of the two, else the right one, written as
-    ``min tau s.t. ||svec(Y) - Q_perp u|| <= tau, Y >= 0, tr Y = 1`` (the
-    distance from ``Y`` to the complement is its component in the subspace).
-    Both always have interior points, which is what makes them well posed,
-    unlike a program over the minimizers of the loss, whose feasible set may
-    be a single point.
+    (Lagrange duality; the right-hand program is strictly feasible at
+    ``X = I / s``, ``nu = 1 / s``, so there is no gap). ``rho <= 1``, with
+    equality when ``I`` is in ``V``, and ``rho > 0`` exactly when ``V``
+    contains a positive definite matrix. The margin of ``K``,
+    ``m_K = max { lambda_min(C) : C in K, tr C = s }``, follows from the same
+    solve. Its own dual is ``min s nu'`` over ``Z' in V`` with
+    ``nu' I + Z' >= 0`` and ``tr(nu' I + Z') = 1``. For ``tr Z' = tau > 0``
+    write ``Z' = tau Z / s`` (``tr Z = s``, ``lambda = lambda_min(Z) <= 1``):
+    then ``s nu' = 1 - tau`` and the cone constraint is ``tau (1 - lambda) <= 1``,
+    so the best ``tau`` gives ``s nu' = -lambda / (1 - lambda)``, decreasing in
+    ``lambda``; ``tau <= 0`` gives ``s nu' >= 1``, more than that. Hence
+    ``m_K = -rho / (1 - rho)`` whenever ``V`` has an element of nonzero trace
+    (``-inf`` when ``rho = 1``), and when ``rho < 0`` the dual optimum gives
+    its maximizer, ``C = X - nu I`` (``lambda_min(C) >= -nu > 0``,
+    ``tr C = 1 - rho``, rescaled to trace ``s``).
+    If every element of ``V`` has zero trace (``V = {0}`` included), ``I`` is
+    in ``K`` and ``m_K = 1``, the largest value possible.
 
-    The optimal value is unique even where the maximizer is not, and it is
-    positive exactly when the subspace contains a positive definite matrix;
-    then a maximizer has unit norm. The returned value is the exact smallest
-    eigenvalue of a unit-norm matrix of the subspace built from the solver's
-    answer (several candidates are tried and the best kept): a feasible point,
-    so a lower bound of the margin, within the solver's tolerance (about 1e-8)
-    of it, and a certificate of positive definiteness when positive.
+    The program is solved by Clarabel in whichever form has the smaller dense
+    block: the left one, ``max t s.t. smat(Q_V c) - t I >= 0, <I, smat(Q_V c)> = s``,
+    when ``V`` is the smaller subspace (:func:`_margin_primal`), else the
+    right one with ``svec(X) - nu svec(I) = Q_K u`` (:func:`_margin_dual`);
+    each form's multipliers are the other's optimal point. In both the
+    equality constraints are solved exactly first, leaving a PSD cone alone
+    (with equality rows, Clarabel's default factorisation stopped with a
+    numerical error on 323 of the 2400 stored threshold instances at
+    ``d = 16``). Both always have
+    interior points when some element of ``V`` has nonzero trace (unlike a
+    program over the minimizers of the loss, whose feasible set may be a
+    single point).
+    When ``I`` projected onto ``K`` (or onto ``V``) already reaches ``1 - tol``
+    (``I`` is in that subspace to within ``tol``), it is taken, the other
+    side's margin is ``-inf`` to round-off, and nothing is solved.
+
+    The values returned are the exact trace-normalised smallest eigenvalues
+    ``s lambda_min(M) / tr M`` of matrices built from the solver's answer and
+    projected exactly into their subspace (several candidates are tried and
+    the best kept): feasible points, so lower bounds of ``rho`` and ``m_K``,
+    within the solver's tolerance (about 1e-8) of them, and certificates of
+    positive definiteness when positive.
 
     Returns
     -------
-    value : float
-        ``-inf`` for the zero subspace or a zero solution.
-    M : ndarray or None
-        The unit-norm matrix achieving ``value``.
+    value_V : float
+        Lower bound of ``rho`` (``-inf`` when ``I`` is in ``K``).
+    value_K : float
+        Lower bound of ``m_K`` (``-inf`` when ``I`` is in ``V``).
+    C : ndarray, shape (s, s), or None
+        The matrix of ``K`` achieving ``value_K``, of trace ``s``.
     iterations : int
     """
-    if Q.shape[1] == 0:
-        return -np.inf, None, 0
+    s = coordinates.d
+    identity = coordinates.svec(np.eye(s))
+    if Q_V.shape[1] == 0:
+        return -np.inf, 1.0, np.eye(s), 0
+    if Q_K.shape[1] == 0:
+        return 1.0, -np.inf, None, 0
+    value_K, C = _best_normalised([identity], Q_K, coordinates)
+    if value_K >= 1 - tol:
+        return -np.inf, value_K, C, 0
+    value_V, _ = _best_normalised([identity], Q_V, coordinates)
+    if value_V >= 1 - tol:
+        return value_V, -np.inf, None, 0
     # Clarabel's PSD triangle: upper triangle, column by column, off-diagonals times sqrt(2).
     order = np.lexsort((coordinates.rows, coordinates.cols))
-    if Q.shape[1] <= Q_perp.shape[1]:
-        candidates, iterations = _margin_primal(Q[order], coordinates.svec(np.eye(coordinates.d))[order],
-                                                coordinates.d)
+    if Q_V.shape[1] <= Q_K.shape[1]:
+        in_V, in_K, iterations = _margin_primal(Q_V[order], identity[order], s)
     else:
-        candidates, iterations = _margin_dual(Q_perp[order], coordinates.svec(np.eye(coordinates.d))[order],
-                                              coordinates.d)
-    best, best_M = -np.inf, None
-    for v in candidates:
+        in_V, in_K, iterations = _margin_dual(Q_K[order], identity[order], s)
+
+    def natural(v):
         w = np.zeros(order.size)
         w[order] = v
-        w = Q @ (Q.T @ w)  # into the subspace, exactly
-        norm = np.linalg.norm(w)
-        if not np.isfinite(norm) or norm == 0:
+        return w
+
+    value_V, _ = _best_normalised([natural(v) for v in in_V], Q_V, coordinates)
+    value, M = _best_normalised([natural(v) for v in in_K], Q_K, coordinates)
+    if value > value_K:
+        value_K, C = value, M
+    return value_V, value_K, C, iterations
+
+
+def _best_normalised(candidates, Q, coordinates):
+    """Best ``s lambda_min(M) / tr M`` over the candidates (``svec`` vectors) projected onto ``span Q``.
+
+    Candidates of non-positive or non-finite trace are skipped. Returns
+    ``(value, M)`` with ``M`` scaled to trace ``s``, or ``(-inf, None)``.
+    """
+    s = coordinates.d
+    identity = coordinates.svec(np.eye(s))
+    best, best_M = -np.inf, None
+    for v in candidates:
+        w = Q @ (Q.T @ v)  # into the subspace, exactly
+        trace = float(identity @ w)
+        if not np.all(np.isfinite(w)) or not trace > 0:
             continue
-        M = coordinates.smat(w / norm)
+        M = coordinates.smat(w * (s / trace))
         value = float(np.linalg.eigvalsh(M)[0])
         if value > best:
             best, best_M = value, M
-    return best, best_M, iterations
+    return best, best_M
 
 
 def _solve_conic(cost, A, b, cones):
@@ -352,44 +430,46 @@ def _solve_conic(cost, A, b, cones):
     return solver.solve()
 
 
-def _margin_primal(Q, identity, d):
-    """``max t s.t. smat(Q c) - t I >= 0, (1, c) in SOC``; candidate: ``Q c``."""
-    p, q = Q.shape
-    A = np.zeros((p + 1 + q, q + 1))
-    A[:p, :q] = -Q
-    A[:p, q] = identity
-    A[p + 1:, :q] = -np.eye(q)  # s = b - A x = (1, c)
-    b = np.zeros(p + 1 + q)
-    b[p] = 1.0
+def _margin_primal(Q_V, identity, s):
+    """``max t s.t. smat(Q_V c) - t I >= 0, <I, smat(Q_V c)> = s``, the trace equation solved exactly.
+
+    With ``g = Q_V^T svec(I)`` (nonzero), ``Q_V c = Z0 + B y``: ``Z0 = s Q_V g / |g|^2``
+    has trace ``s`` and the columns of ``B`` span the traceless part of ``V``; over
+    ``x = (y, t)`` only the PSD cone remains (an equality row would give Clarabel's
+    KKT system a zero diagonal block, on which its default factorisation can fail).
+    Candidates in ``V``: ``Z0 + B y``. In ``K``: ``X - nu I`` from the multiplier
+    ``X`` of the PSD cone (Clarabel's ``A^T z + cost = 0`` reads ``tr X = 1`` and
+    ``B^T svec(X) = 0``), with ``nu = <X, Z0> / s``, which makes ``X - nu I``
+    orthogonal to ``Z0`` too; the dual objective is ``-<X, Z0> = -s nu``.
+    """
+    g = Q_V.T @ identity
+    Z0 = Q_V @ (s * g / (g @ g))
+    B = Q_V @ np.linalg.svd(g[None, :], full_matrices=True)[2][1:].T
+    p, q = B.shape
+    A = np.hstack([-B, identity[:, None]])  # PSD cone: Z0 + B y - t svec(I)
     cost = np.zeros(q + 1)
     cost[q] = -1.0
-    solution = _solve_conic(cost, A, b, [clarabel.PSDTriangleConeT(d), clarabel.SecondOrderConeT(q + 1)])
-    return [Q @ np.asarray(solution.x)[:q]], int(solution.iterations)
+    solution = _solve_conic(cost, A, Z0, [clarabel.PSDTriangleConeT(s)])
+    x, X = np.asarray(solution.x), np.asarray(solution.z)
+    return [Z0 + B @ x[:q]], [X - (X @ Z0 / s) * identity], int(solution.iterations)
 
 
-def _margin_dual(Q_perp, identity, d):
-    """``min tau s.t. tr Y = 1, Y >= 0, (tau, y - Q_perp u) in SOC`` over ``x = (y, u, tau)``.
+def _margin_dual(Q_K, identity, s):
+    """``min s nu s.t. X >= 0, tr X = 1, X - nu I = smat(Q_K u)``, with ``X`` and ``nu`` eliminated.
 
-    Candidates for the subspace's maximizer: ``y`` itself (the maximizer is
-    the normalised component of an optimal ``Y`` in the subspace) and the
-    multiplier of the second-order cone, which is the maximizer up to sign.
+    ``tr X = 1`` gives ``nu = (1 - g.u) / s`` with ``g = Q_K^T svec(I)``, so
+    ``X = I / s + M u`` with ``M = Q_K - svec(I) g^T / s`` (the traceless part of
+    ``Q_K``) and ``s nu = 1 - g.u``: over ``x = u``, minimise ``-g.u`` with only the
+    PSD cone. Candidates in ``K``: ``Q_K u`` (``= X - nu I``). In ``V``:
+    ``Z = z + (1 - tr(z) / s) I`` from the multiplier ``z`` of the PSD cone
+    (Clarabel's ``A^T z + cost = 0`` reads ``Q_K^T svec(Z) = 0``; ``tr Z = s`` and
+    ``lambda_min(Z) >= 1 - tr(z) / s``, the dual objective plus 1).
     """
-    p, q = Q_perp.shape
-    A = np.zeros((1 + p + 1 + p, p + q + 1))
-    A[0, :p] = identity  # tr Y = 1 (zero cone: s = 1 - <I, y> = 0)
-    A[1:p + 1, :p] = -np.eye(p)  # s = y in the PSD cone
-    A[p + 1, p + q] = -1.0  # s = (tau, y - Q_perp u) in the second-order cone
-    A[p + 2:, :p] = -np.eye(p)
-    A[p + 2:, p:p + q] = Q_perp
-    b = np.zeros(A.shape[0])
-    b[0] = 1.0
-    cost = np.zeros(p + q + 1)
-    cost[p + q] = 1.0
-    solution = _solve_conic(cost, A, b, [clarabel.ZeroConeT(1), clarabel.PSDTriangleConeT(d),
-                                         clarabel.SecondOrderConeT(p + 1)])
-    y = np.asarray(solution.x)[:p]
-    z = np.asarray(solution.z)[p + 2:]
-    return [y, z, -z], int(solution.iterations)
+    g = Q_K.T @ identity
+    M = Q_K - np.outer(identity, g) / s
+    solution = _solve_conic(-g, -M, identity / s, [clarabel.PSDTriangleConeT(s)])
+    u, z = np.asarray(solution.x), np.asarray(solution.z)
+    return [z + (1 - (identity @ z) / s) * identity], [Q_K @ u], int(solution.iterations)
 
 
 # --- the decision -------------------------------------------------------------------
@@ -406,24 +486,30 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
 
     * ``unique=True`` comes with a dual certificate ``Z = sum_k v_k x_k x_k^T``,
       positive semidefinite with ``Z A* = 0`` and positive definite on the
-      null space of ``A*``; ``certificate`` is the largest smallest eigenvalue
-      of such a ``Z`` restricted to that null space, over Frobenius-unit
-      restrictions: a positive number, above its round-off bound (for a
-      full-rank ``A*``, the smallest over the largest singular value of the
-      map ``S -> (u_k^T S u_k)_k`` on the unit inputs);
+      null space of ``A*`` (of dimension ``s``); ``certificate`` is the
+      trace-normalised margin ``rho``, the largest smallest eigenvalue of such
+      a ``Z`` restricted to that null space over restrictions of trace ``s``:
+      a number in ``(0, 1]``, above its round-off bound, ``1`` when the
+      identity is one of them (for a full-rank ``A*``, the smallest over the
+      largest singular value of the map ``S -> (u_k^T S u_k)_k`` on the unit
+      inputs);
     * ``unique=False`` comes with ``witness``, another positive semidefinite
       matrix that fits the data (checked on every input), and
-      ``certificate <= 0``: minus the largest smallest eigenvalue of a
-      Frobenius-unit null-space block ``C`` of a direction that keeps the data
-      fitted (``0`` when the data do not even determine ``A`` within the range
-      of ``A*``, or when no such block is positive definite and the witness
-      comes from a direction orthogonal to all the inputs).
+      ``certificate`` in ``[-1, 0]``: minus the largest smallest eigenvalue of
+      a null-space block ``C`` of trace ``s`` of a direction that keeps the
+      data fitted, ``-m_K = rho / (1 - rho)`` (``rho < 0`` now); ``-1`` when
+      ``C = I`` is such a block (no dual certificate has nonzero trace on the
+      null space, e.g. there is none); ``0`` when the data do not even
+      determine ``A`` within the range of ``A*``, or when no such block is
+      positive definite and the witness comes from a direction orthogonal
+      to all the inputs.
 
-    Both margins are optimal values of convex programs, so they are unique;
-    the value returned is the exact smallest eigenvalue of the solver's
-    (feasible) point, hence a lower bound on the margin's magnitude and
-    within about 1e-8 of it. The witness is not unique (any point of the
-    segment from ``A*`` to it fits too): use it as a proof, not as a number.
+    Both margins come from one convex program and its dual, and are unique;
+    the value returned is the exact trace-normalised smallest eigenvalue
+    ``s lambda_min(M) / tr M`` of a (feasible) point ``M`` built from the
+    solver's answer, hence a lower bound on the margin's magnitude and within
+    about 1e-8 of it. The witness is not unique (any point of the segment
+    from ``A*`` to it fits too): use it as a proof, not as a number.
 
     The inputs enter through their lines only: rows are scaled to unit norm,
     zero rows dropped and repeated or parallel rows (``x`` and ``c x``) merged,
@@ -676,20 +762,17 @@ class _Decision:
         gap_T = _gap(sv_T, rank_T) if 0 < rank_T < coord.size else np.inf
         delta = err_T / gap_T
         self.delta_fit = (norm_Phi * err_1c / _gap(sv_1, rank_1) + 2 * self.e_c + svd_T) / gap_T
-        margin_tol = self.margin_tol = float(ROUND_OFF_SAFETY * (delta + s * _EPS))
+        margin_tol = self.margin_tol = float(ROUND_OFF_SAFETY * s * (delta + s * _EPS))
 
-        # 4. Two small semidefinite programs, one per side of the alternative: the best
-        #    normalised smallest eigenvalue in V (uniqueness) and, only if that is not
-        #    positive, in K (a direction to another minimizer). Each optimum is unique,
-        #    so the reported margin does not depend on where the solver stops.
-        if v_perp is None:
-            value_V, _, self.nit = _max_min_eigenvalue(Q_V, Q_K, coord)
-            if value_V > margin_tol:
-                if self.blocked:
-                    return self.undecided("; ".join(self.blocked))
-                return self.verdict(True, value_V, "a dual certificate is positive definite on the null space of A*")
-        value_K, C, nit_K = _max_min_eigenvalue(Q_K, Q_V, coord)
-        self.nit += nit_K
+        # 4. One small semidefinite program for both sides of the alternative: the best
+        #    trace-normalised smallest eigenvalue in V (uniqueness) and, from its dual, in K
+        #    (a direction to another minimizer). Each optimum is unique, so the reported
+        #    margin does not depend on where the solver stops.
+        value_V, value_K, C, self.nit = _max_min_eigenvalue(Q_V, Q_K, coord, margin_tol)
+        if v_perp is None and value_V > margin_tol:
+            if self.blocked:
+                return self.undecided("; ".join(self.blocked))
+            return self.verdict(True, value_V, "a dual certificate is positive definite on the null space of A*")
         if value_K > margin_tol:
             target = -np.einsum("ki,ij,kj->k", Wn, C, Wn)
             coef = Vt_1[:rank_1].T @ ((L1[:, :rank_1].T @ target) / sv_1[:rank_1])

@@ -178,23 +178,90 @@ def test_certificate_is_invariant_under_relabelling_and_rotation(n):
     assert (base.certificate > 0) == base.unique
 
 
-def test_certificate_matches_a_tighter_solve():
-    """The returned value is the smallest eigenvalue of a feasible unit-norm point, so it is a
-    lower bound of the margin; cvxpy's independent solve of the same maximum agrees."""
-    cp = pytest.importorskip("cvxpy")
-    X, A_star = instance(6, 1, 8, seed=5)
-    res = is_unique_minimizer(X, A_star)
-    assert not res.unique and res.certificate < 0
-    # Independent margin: max lambda_min(C) over unit-norm null-space blocks C of directions
-    # H = [[S, B], [B^T, C]] (basis of A*'s range and null space) with x_k^T H x_k = 0.
+def null_space_split(A_star):
     lam, U = np.linalg.eigh(A_star)
-    U1, U0 = U[:, lam > 1e-9 * lam[-1]], U[:, lam <= 1e-9 * lam[-1]]
+    return U[:, lam > 1e-9 * lam[-1]], U[:, lam <= 1e-9 * lam[-1]]
+
+
+def margin_of_V(X, A_star):
+    """rho = max lambda_min(Z0) over the null-space blocks Z0 = U0^T Z U0 of the dual certificates
+    Z = sum_k v_k x_k x_k^T with Z A* = 0, at tr Z0 = s (cvxpy, from the data, not from qnb's V)."""
+    cp = pytest.importorskip("cvxpy")
+    U1, U0 = null_space_split(A_star)
+    s = U0.shape[1]
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)  # the same Z's (v_k absorbs |x_k|^2), better scaled
+    v, t, Z0 = cp.Variable(U.shape[0]), cp.Variable(), cp.Variable((s, s), symmetric=True)
+    constraints = [(U @ U1).T @ cp.diag(v) @ U == 0,  # U1^T Z = 0, i.e. Z A* = 0
+                   Z0 == (U @ U0).T @ cp.diag(v) @ (U @ U0), cp.trace(Z0) == s, Z0 - t * np.eye(s) >> 0]
+    problem = cp.Problem(cp.Maximize(t), constraints)
+    problem.solve(solver=cp.CLARABEL)
+    assert problem.status == "optimal"
+    return float(t.value)
+
+
+def margin_of_K(X, A_star):
+    """m_K = max lambda_min(C) over the null-space blocks C of directions H = [[S, B], [B^T, C]]
+    (basis of A*'s range and null space) with x_k^T H x_k = 0, at tr C = s (cvxpy)."""
+    cp = pytest.importorskip("cvxpy")
+    U1, U0 = null_space_split(A_star)
     r, s = U1.shape[1], U0.shape[1]
     S, B, C = cp.Variable((r, r), symmetric=True), cp.Variable((r, s)), cp.Variable((s, s), symmetric=True)
     t = cp.Variable()
     Z, W = X @ U1, X @ U0
     fits = [Z[k] @ S @ Z[k] + 2 * Z[k] @ B @ W[k] + W[k] @ C @ W[k] == 0 for k in range(X.shape[0])]
-    problem = cp.Problem(cp.Maximize(t), fits + [C - t * np.eye(s) >> 0, cp.norm(C, "fro") <= 1])
+    problem = cp.Problem(cp.Maximize(t), fits + [C - t * np.eye(s) >> 0, cp.trace(C) == s])
     problem.solve(solver=cp.CLARABEL)
     assert problem.status == "optimal"
-    assert_allclose(-res.certificate, t.value, rtol=0, atol=1e-6)
+    return float(t.value)
+
+
+def test_certificate_of_a_unique_instance_matches_an_independent_solve():
+    """The returned value is s lambda_min(Z) / tr Z of a feasible point Z of V, so a lower bound
+    of the trace-normalised margin rho; cvxpy's independent solve of the same maximum agrees."""
+    X, A_star = instance(8, 1, 17, seed=3)
+    res = is_unique_minimizer(X, A_star)
+    assert res.unique and 0 < res.certificate <= 1
+    rho = margin_of_V(X, A_star)
+    assert_allclose(res.certificate, rho, rtol=0, atol=1e-6)
+    assert res.certificate <= rho + 1e-7
+
+
+def test_certificate_of_a_non_unique_instance_matches_an_independent_solve():
+    """Not unique: minus the trace-normalised margin m_K of the admissible null-space blocks,
+    solved independently by cvxpy (a lower bound of m_K is returned, so the certificate is at
+    least -m_K)."""
+    X, A_star = instance(6, 1, 8, seed=5)
+    res = is_unique_minimizer(X, A_star)
+    assert not res.unique and -1 <= res.certificate < 0
+    m_K = margin_of_K(X, A_star)
+    assert_allclose(-res.certificate, m_K, rtol=0, atol=1e-6)
+    assert -res.certificate <= m_K + 1e-7
+
+
+@pytest.mark.parametrize("d, n, seed", [(6, 8, 5), (8, 11, 1), (6, 9, 3), (8, 13, 0)])
+def test_margin_of_K_is_minus_rho_over_one_minus_rho(d, n, seed):
+    """Lagrange duality of the one program: m_K = -rho / (1 - rho), with rho the margin of V, each
+    solved separately by cvxpy. Not unique (rho < 0 < m_K): the certificate is
+    rho / (1 - rho) = -m_K. Unique (the last instance): rho > 0 > m_K, and the certificate is rho."""
+    X, A_star = instance(d, 1, n, seed)
+    res = is_unique_minimizer(X, A_star)
+    rho, m_K = margin_of_V(X, A_star), margin_of_K(X, A_star)
+    assert_allclose(m_K, -rho / (1 - rho), rtol=0, atol=1e-6)
+    if res.unique:
+        assert m_K < 0 < rho
+        assert_allclose(res.certificate, rho, rtol=0, atol=1e-6)
+    else:
+        assert rho < 0 < m_K < 1
+        assert_allclose(res.certificate, rho / (1 - rho), rtol=0, atol=1e-6)
+
+
+def test_certificate_extremes():
+    """rho = 1 when I is a dual certificate's null-space block (every symmetric matrix is one, as
+    with n = d (d + 1) / 2 inputs); -1 when V = {0} (n = d inputs for a rank-one teacher: the
+    face map is square and invertible, so C = I is admissible)."""
+    X, A_star = instance(4, 1, 10, seed=0)
+    assert_allclose(is_unique_minimizer(X, A_star).certificate, 1.0, rtol=0, atol=1e-8)
+    X, A_star = instance(8, 1, 8, seed=0)
+    res = is_unique_minimizer(X, A_star)
+    assert not res.unique and res.certificate == -1.0 and res.nit == 0
+    check_witness(res, X, A_star)

@@ -362,3 +362,35 @@ def test_near_parallel_rows_never_give_a_false_uniqueness(angle):
             continue
         res = is_unique_minimizer(copies(X, 2, rng), A_star)
         never_falsely_unique(res)
+
+
+# --- dual certificates of zero trace: I is an admissible null-space block -----------------------
+
+def test_traceless_dual_certificates_give_certificate_minus_one():
+    """A* = e1 e1^T (d = 3, s = 2) and inputs (1, b_k, c_k) with the points (b_k, c_k) on the unit
+    circle: the one v orthogonal to the constraints of the (S, B) blocks (sum v_k = sum v_k b_k =
+    sum v_k c_k = 0) is (1, -1, 1, -1), whose sum_k v_k w_k w_k^T = diag(2, -2) has zero trace, so
+    V = span{diag(1, -1)} holds no element of trace s, I is in K and the certificate is -1, the
+    smallest possible, with no program solved. Moving one point off the circle by eps gives V an
+    element of trace O(eps): the trace-normalised margin of K is then below 1 and matches an
+    independent cvxpy solve (qnb's value is a lower bound of it)."""
+    cp = pytest.importorskip("cvxpy")
+    A_star = np.diag([1.0, 0.0, 0.0])
+    X = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, -1.0, 0.0], [1.0, 0.0, -1.0]])
+    res = is_unique_minimizer(X, A_star)
+    check_witness(res, X, A_star)
+    assert res.certificate == -1.0 and res.nit == 0
+    for eps in (1e-6, 1e-3, 1e-1):
+        Y = X.copy()
+        Y[3, 2] = -1.0 - eps
+        res = is_unique_minimizer(Y, A_star)
+        check_witness(res, Y, A_star)
+        # m_K = max lambda_min(C) over admissible C = [[c11, c12], [c12, c22]] at tr C = 2: the
+        # direction H = [[S, B], [B^T, C]] fits input (1, w) when S + 2 B.w + w^T C w = 0.
+        S, B, C, t = cp.Variable(), cp.Variable(2), cp.Variable((2, 2), symmetric=True), cp.Variable()
+        fits = [S + 2 * B @ y[1:] + y[1:] @ C @ y[1:] == 0 for y in Y]
+        problem = cp.Problem(cp.Maximize(t), fits + [C - t * np.eye(2) >> 0, cp.trace(C) == 2])
+        problem.solve(solver=cp.CLARABEL)
+        assert problem.status == "optimal"
+        assert -1 < res.certificate < -0.9
+        assert_allclose(-res.certificate, t.value, rtol=0, atol=1e-6)

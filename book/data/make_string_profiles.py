@@ -9,8 +9,9 @@ It writes ``string_profiles.npz``: for ``d = 4, 6, 8``, ``n = 8, 12, 16, 20``,
 (Gaussian teacher, student width ``d``, 100 images, root seed
 :func:`qnb.string_profiles_seed` ``(d)``): training and population loss and
 arclength along each converged string, its flat stretch, the certificate of
-uniqueness, the limit of the gradient flow and the distance from the string to
-the flow's trajectory.
+uniqueness (the signed trace-normalised margin of
+:func:`qnb.is_unique_minimizer`), the limit of the gradient flow and the
+distance from the string to the flow's trajectory.
 Arrays are stacked over ``d`` (first axis). The file also carries the command,
 the package versions, the date and the timings. Finished instances are
 checkpointed under ``<out>/.checkpoints/`` (git-ignored) so an interrupted run
