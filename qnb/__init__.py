@@ -52,6 +52,7 @@ from .strings import (
     string_arclength,
     string_method,
 )
+from .certificates import certify_phaselift, certify_uniqueness
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
 from .statistical_dimension import normal_cone_distance, predicted_threshold, statistical_dimension
 from .loss_curves import curves_agree, gd_loss_curves, log_mean
@@ -102,6 +103,8 @@ __all__ = [
     "instance_data",
     "instance_rng",
     "is_unique_minimizer",
+    "certify_uniqueness",
+    "certify_phaselift",
     "jump_time",
     "labels",
     "late_eigenvalue",

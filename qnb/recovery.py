@@ -38,6 +38,8 @@ from .data import TEACHERS, draw_instance, gram, instance_rng
 from .data import instance_data, nested_instance_data  # noqa: F401  (importable from here, as before)
 from .flows import flow_with_fallback
 from .result import Result
+from .certificates import STATUS_NOT_GENERIC as CERTIFICATE_NOT_GENERIC
+from .certificates import certify_phaselift, certify_uniqueness
 from .uniqueness import critical_samples, is_unique_minimizer
 
 # --- status codes ---------------------------------------------------------------
@@ -148,9 +150,32 @@ def _close(record, recovery_tol):
     return bool(record["distance"] < recovery_tol)
 
 
+def _unique(X, y, A_star, W0, flow_time):
+    res = certify_uniqueness(X, A_star, margin=False)
+    if res.status == CERTIFICATE_NOT_GENERIC:  # inputs the rank-one solver leaves to the dense one
+        return _certify(X, y, A_star, W0, flow_time)
+    return {"unique": bool(res.unique), "certificate": float(res.certificate),
+            "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+
+
+def _trace_minimize(X, y, A_star, W0, flow_time):
+    res = certify_phaselift(X, A_star)
+    return {"recovered": bool(res.recovered), "certificate": float(res.certificate),
+            "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+
+
+def _trace_recovered(record, recovery_tol):
+    return bool(record["recovered"])
+
+
 RECOVERY_METHODS = {
-    # A* provably the only PSD matrix fitting the labels (Section 3).
+    # A* provably the only PSD matrix fitting the labels (Section 3); the margin is reported.
     "certificate": RecoveryMethod(_certify, _certified, ("certificate",), "certificate"),
+    # The same verdict from the rank-one solver, stopped at the first verified certificate or
+    # witness (no margin: "certificate" is only a verified bound), for large d.
+    "uniqueness": RecoveryMethod(_unique, _certified, ("certificate",), "certificate"),
+    # Trace minimization (PhaseLift) recovers A*: a certified decision of qnb.certify_phaselift.
+    "phaselift": RecoveryMethod(_trace_minimize, _trace_recovered, ("certificate",), "certificate"),
     # The gradient flow (5) from a full-rank start ends within recovery_tol of A* (Section 4).
     "flow": RecoveryMethod(_flow, _close, ("final_loss", "distance"), "distance",
                            ("width", "flow_time", "recovery_tol")),
@@ -249,7 +274,7 @@ def recovery_probability(d, m_star, n_values, trials, method="certificate", rng=
         Sample sizes, distinct (kept in the given order).
     trials : int
         Number of instances per sample size.
-    method : {'certificate', 'flow'}
+    method : {'certificate', 'uniqueness', 'phaselift', 'flow'}
         A key of :data:`RECOVERY_METHODS`. ``'certificate'``: recovered when
         :func:`qnb.uniqueness.is_unique_minimizer` certifies that ``A*`` is the
         only positive semidefinite matrix fitting the labels.
@@ -468,11 +493,23 @@ def _threshold_instance(method, task):
     """The record of instance ``trial`` of :func:`recovery_threshold`: its threshold and probes."""
     d, m_star = task["d"], task["m_star"]
     lower, upper = recovery_bracket(d, m_star)
-    A_star, X, y, W0 = _draw(task, upper, task["trial"])
+    # The inputs of n samples are the first n rows of one draw. Without a student start the
+    # first rows do not depend on how many are drawn, so rows are drawn as the search needs
+    # them (d (d + 1) / 2 rows would be 0.5 GB at d = 512); a start is drawn after the rows,
+    # so then all of them are drawn at once, as always.
+    drawn = {}
+
+    def data(n):
+        if n > drawn.get("rows", 0):
+            rows = upper if "width" in task else min(upper, max(n, 2 * drawn.get("rows", 0), 4 * d * min(m_star, d)))
+            drawn.update(zip(("A_star", "X", "y", "W0"), _draw(task, rows, task["trial"])), rows=rows)
+        return drawn["A_star"], drawn["X"][:n], drawn["y"][:n], drawn["W0"]
+
     probes = []
 
     def recovered_at(n):
-        out = _decide(method, X[:n], y[:n], A_star, W0, task.get("flow_time"))
+        A_star, X, y, W0 = data(n)
+        out = _decide(method, X, y, A_star, W0, task.get("flow_time"))
         verdict = out["success"] and method.recovered(out, task.get("recovery_tol"))
         probes.append((n, verdict, out[method.value]))
         if not out["success"]:
@@ -523,7 +560,7 @@ def recovery_threshold(d, m_star, trials, method="certificate", rng=None, execut
     ----------
     d, m_star, trials : int
         Input dimension, teacher hidden units, number of instances.
-    method : {'certificate', 'flow'}
+    method : {'certificate', 'uniqueness', 'phaselift', 'flow'}
         How recovery with ``n`` samples is decided, as in
         :func:`recovery_probability`. With ``'flow'`` the same start
         ``gram(W0)`` is used for every ``n``; monotonicity then holds because

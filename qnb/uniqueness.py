@@ -146,6 +146,7 @@ from scipy import sparse
 
 from ._symmetric import RANK_RTOL, TEACHER_RANK_RTOL, SymmetricCoordinates
 from ._validation import as_array, as_psd, check_int, check_positive
+from .certificates import certify_uniqueness
 from .result import Result
 
 STATUS_DECIDED = 0
@@ -157,6 +158,11 @@ MESSAGES = {
 }
 
 ROUND_OFF_SAFETY = 10
+# From this null-space dimension s = d - rank A* on, the rank-one barrier solver of
+# qnb.certificates (O(n^3) per Newton step) is faster than the dense interior-point
+# method on the s (s + 1) / 2 coordinates of V (O(s^6)): measured ratios dense / rank-one
+# of 0.8 at s = 15, 1.6 to 2.9 at s = 22, 23 and 8.5 at s = 31 (benchmarks/bench_certificates.py).
+RANK_ONE_MIN_NULLITY = 20
 _EPS = np.finfo(float).eps
 
 
@@ -511,6 +517,13 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     about 1e-8 of it. The witness is not unique (any point of the segment
     from ``A*`` to it fits too): use it as a proof, not as a number.
 
+    Where the null space of ``A*`` has dimension ``RANK_ONE_MIN_NULLITY = 20``
+    or more and the inputs are generic (no parallel inputs, spanning
+    ``R^d``, ...), the decision and its margin (to 1e-8) come from the
+    rank-one barrier solver :func:`qnb.certify_uniqueness`, which is faster
+    there (``reason`` then ends with "(rank-one solver)"); every other instance,
+    and any it leaves undecided, is decided as described here.
+
     The inputs enter through their lines only: rows are scaled to unit norm,
     zero rows dropped and repeated or parallel rows (``x`` and ``c x``) merged,
     which changes neither the set of minimizers nor the verdict; every rank is
@@ -570,6 +583,10 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
     rtol = check_positive(rtol, "rtol")
     U_all, U, e_row = _lines(X)
     face = _Face(A_star, rank_tol)
+    if face.undetermined is None and face.U0.shape[1] >= RANK_ONE_MIN_NULLITY:
+        fast = _rank_one_decision(X, U_all, A_star, rank_tol, rtol, U.shape[0])
+        if fast is not None:
+            return fast
     if face.undetermined is None:
         return _Decision(U_all, U, e_row, face, A_star, rtol, n).run()
     # Eigenvalues between round-off and rank_tol: zeros for rank_tol, not for A* itself. The
@@ -587,6 +604,28 @@ def is_unique_minimizer(X, A_star, rank_tol=TEACHER_RANK_RTOL, rtol=RANK_RTOL):
             f"above round-off ({face.tau:.0e}); with it taken as zero the verdict would be "
             f"{'unique' if dropped.unique else 'undecided'}, for A* itself: {kept.message[len('undecided: '):]}")
     return kept
+
+
+def _rank_one_decision(X, U_all, A_star, rank_tol, rtol, n_distinct):
+    """The verdict of :func:`qnb.certify_uniqueness` in this function's fields, or None.
+
+    None when that solver leaves the instance to this module (inputs not generic
+    enough for it) or cannot decide it: the dense decision then runs as before.
+    """
+    res = certify_uniqueness(X, A_star, margin=True, rank_tol=rank_tol, rtol=rtol)
+    if not res.success:
+        return None
+    residual = None
+    if res.witness is not None:
+        y = np.einsum("ki,ij,kj->k", U_all, A_star, U_all)
+        misfit = np.einsum("ki,ij,kj->k", U_all, res.witness - A_star, U_all)
+        residual = float(np.max(np.abs(misfit)) / np.max(y))
+    reason = ("a dual certificate is positive definite on the null space of A*" if res.unique
+              else "a direction with positive definite null-space block keeps the data fitted")
+    return Result(unique=res.unique, certificate=res.certificate, witness=res.witness, witness_residual=residual,
+                  rank=res.rank, n=res.n, n_distinct=n_distinct, round_off=res.round_off,
+                  reason=reason + " (rank-one solver)", nit=res.nit, success=True, status=STATUS_DECIDED,
+                  message=MESSAGES[STATUS_DECIDED])
 
 
 class _Face:

@@ -239,7 +239,7 @@ def test_unexpected_errors_are_the_instance_status(tmp_path, monkeypatch):
 
 def test_methods_are_a_table():
     """Each method is an entry of RECOVERY_METHODS; the sweep reports the fields the entry names."""
-    assert set(RECOVERY_METHODS) == {"certificate", "flow"}
+    assert set(RECOVERY_METHODS) == {"certificate", "uniqueness", "phaselift", "flow"}
     for name, method in RECOVERY_METHODS.items():
         res = recovery_probability(D, M_STAR, [3], 1, method=name, rng=0, executor="serial")
         assert all(res[key].shape == (1, 1) for key in method.reported)
