@@ -532,16 +532,27 @@ def certify_uniqueness(X, A_star, margin=True, tol=1e-8, max_newton=400, rank_to
                                    gap=float(upper - m_K), round_off=float(round_off), witness=W,
                                    fit_residual=misfit, fit_tol=fit_tol, nit=steps)
             best["why"] = why
-        if s / kappa < round_off * 1e-3:
-            return _result(inst, STATUS_UNDECIDED, "the margin is within its round-off bound "
-                           f"{round_off:.1e} of zero" + (f"; {best['why']}" if best.get("why") else ""),
-                           unique=False, round_off=float(round_off), nit=steps)
-        return None
+        return _at_boundary(inst, s / kappa, round_off, best, steps, "unique")
 
+    return _run(barrier, check, max_newton, inst, "unique")
+
+
+def _at_boundary(inst, gap, round_off, best, steps, verdict):
+    """The undecided result once the duality gap is far below the round-off bound, else None."""
+    if gap >= round_off * 1e-3:
+        return None
+    why = f"the margin is within its round-off bound {round_off:.1e} of zero"
+    if best.get("why"):
+        why += f"; {best['why']}"
+    return _result(inst, STATUS_UNDECIDED, why, round_off=float(round_off), nit=steps, **{verdict: False})
+
+
+def _run(barrier, check, max_newton, inst, verdict):
+    """The barrier method's verdict, or undecided when the Newton budget runs out."""
     out = barrier.run(check, max_newton)
     if out is None:
         out = _result(inst, STATUS_UNDECIDED, f"no verified verdict within {max_newton} Newton steps",
-                      unique=False, nit=max_newton)
+                      nit=max_newton, **{verdict: False})
     return out
 
 
@@ -663,17 +674,9 @@ def certify_phaselift(X, A_star, max_newton=400, rank_tol=TEACHER_RANK_RTOL, rto
                                certificate=float(np.trace(H) / np.trace(C_K)), round_off=float(round_off),
                                witness=W, fit_residual=misfit, fit_tol=fit_tol, nit=steps)
             best["why"] = why
-        if s / kappa < round_off * 1e-3:
-            return _result(inst, STATUS_UNDECIDED, "the margin is within its round-off bound "
-                           f"{round_off:.1e} of zero" + (f"; {best['why']}" if best.get("why") else ""),
-                           recovered=False, round_off=float(round_off), nit=steps)
-        return None
+        return _at_boundary(inst, s / kappa, round_off, best, steps, "recovered")
 
-    out = barrier.run(check, max_newton)
-    if out is None:
-        out = _result(inst, STATUS_UNDECIDED, f"no verified verdict within {max_newton} Newton steps",
-                      recovered=False, nit=max_newton)
-    return out
+    return _run(barrier, check, max_newton, inst, "recovered")
 
 
 def _phaselift_from_block(inst, Y, v, e, _, steps):

@@ -122,10 +122,14 @@ class RecoveryMethod:
     parameters: tuple = ()
 
 
-def _certify(X, y, A_star, W0, flow_time):
-    res = is_unique_minimizer(X, A_star)
-    return {"unique": bool(res.unique), "certificate": float(res.certificate),
+def _record(res, verdict):
+    """The record of a certified decision: its verdict, certificate, status and message."""
+    return {verdict: bool(res[verdict]), "certificate": float(res.certificate),
             "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+
+
+def _certify(X, y, A_star, W0, flow_time):
+    return _record(is_unique_minimizer(X, A_star), "unique")
 
 
 def _certified(record, recovery_tol):
@@ -154,14 +158,11 @@ def _unique(X, y, A_star, W0, flow_time):
     res = certify_uniqueness(X, A_star, margin=False)
     if res.status == CERTIFICATE_NOT_GENERIC:  # inputs the rank-one solver leaves to the dense one
         return _certify(X, y, A_star, W0, flow_time)
-    return {"unique": bool(res.unique), "certificate": float(res.certificate),
-            "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+    return _record(res, "unique")
 
 
 def _trace_minimize(X, y, A_star, W0, flow_time):
-    res = certify_phaselift(X, A_star)
-    return {"recovered": bool(res.recovered), "certificate": float(res.certificate),
-            "status": STATUS_DECIDED if res.success else STATUS_UNDECIDED, "detail": str(res.message)}
+    return _record(certify_phaselift(X, A_star), "recovered")
 
 
 def _trace_recovered(record, recovery_tol):

@@ -38,8 +38,8 @@ import time
 
 import numpy as np
 
-import qnb
 from provenance import provenance
+from threshold_table import threshold_table
 
 SEED_BASE = 20_200_000
 FLOW_TIME = 1e10
@@ -81,26 +81,8 @@ def main(argv=None):
     checkpoints = os.path.join(args.out, ".checkpoints", "recovery_thresholds")
 
     plan = [s for s in sweeps() if args.only in (None, s[0])]
-    width = max(s[3] for s in plan)
-    fields = {name: np.full((len(plan), width), -2, dtype=int)
-              for name in ("n_threshold", "n_probes", "status")}
-    instance_seconds = np.full((len(plan), width), np.nan)
-    sweep_seconds = np.zeros(len(plan))
-    n_loaded = 0
     start = time.perf_counter()
-    for i, (method, d, m_star, trials) in enumerate(plan):
-        res = qnb.recovery_threshold(d, m_star, trials, method=method, rng=seed(d, m_star),
-                                     flow_time=FLOW_TIME, recovery_tol=RECOVERY_TOL,
-                                     checkpoint=os.path.join(checkpoints, f"{method}_d{d}_m{m_star}"),
-                                     progress=True)
-        if not res.success:
-            print(f"{method} d={d} m_star={m_star}: {res.message}", file=sys.stderr)
-        fields["n_threshold"][i, :trials] = res.n_threshold
-        fields["n_probes"][i, :trials] = res.n_probes
-        fields["status"][i, :trials] = res.instance_status
-        instance_seconds[i, :trials] = res.instance_seconds
-        sweep_seconds[i] = res.seconds
-        n_loaded += res.n_loaded
+    table, n_loaded = threshold_table(plan, seed, checkpoints, flow_time=FLOW_TIME, recovery_tol=RECOVERY_TOL)
     seconds = time.perf_counter() - start
 
     path = os.path.join(args.out, "recovery_thresholds.npz")
@@ -111,9 +93,7 @@ def main(argv=None):
         m_star=np.array([s[2] for s in plan]),
         trials=np.array([s[3] for s in plan]),
         seed=np.array([seed(s[1], s[2]) for s in plan]),
-        **fields,
-        instance_seconds=instance_seconds,
-        sweep_seconds=sweep_seconds,
+        **table,
         flow_time=np.float64(FLOW_TIME),
         recovery_tol=np.float64(RECOVERY_TOL),
         teacher=np.array("gaussian"),

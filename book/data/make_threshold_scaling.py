@@ -58,6 +58,7 @@ import numpy as np
 
 import qnb
 from provenance import provenance
+from threshold_table import threshold_table
 
 SEED_BASE = 20_200_000
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
@@ -108,24 +109,8 @@ def main(argv=None):
     checkpoints = os.path.join(args.out, ".checkpoints", "threshold_scaling")
 
     plan = [s for s in sweeps(args.part, args.trials_512) if args.method in (None, s[0])]
-    width = max(s[3] for s in plan)
-    fields = {name: np.full((len(plan), width), -2, dtype=int) for name in ("n_threshold", "n_probes", "status")}
-    instance_seconds = np.full((len(plan), width), np.nan)
-    sweep_seconds = np.zeros(len(plan))
-    n_loaded = 0
     start = time.perf_counter()
-    for i, (method, d, m_star, trials) in enumerate(plan):
-        res = qnb.recovery_threshold(d, m_star, trials, method=method, rng=seed(d, m_star),
-                                     checkpoint=os.path.join(checkpoints, f"{method}_d{d}_m{m_star}"),
-                                     executor="serial", progress=True)
-        if not res.success:
-            print(f"{method} d={d} m_star={m_star}: {res.message}", file=sys.stderr)
-        fields["n_threshold"][i, :trials] = res.n_threshold
-        fields["n_probes"][i, :trials] = res.n_probes
-        fields["status"][i, :trials] = res.instance_status
-        instance_seconds[i, :trials] = res.instance_seconds
-        sweep_seconds[i] = res.seconds
-        n_loaded += res.n_loaded
+    table, n_loaded = threshold_table(plan, seed, checkpoints, executor="serial")
     seconds = time.perf_counter() - start
 
     if args.no_write:
@@ -150,9 +135,7 @@ def main(argv=None):
         m_star=np.array([s[2] for s in plan]),
         trials=np.array([s[3] for s in plan]),
         seed=np.array([seed(s[1], s[2]) for s in plan]),
-        **fields,
-        instance_seconds=instance_seconds,
-        sweep_seconds=sweep_seconds,
+        **table,
         teacher=np.array("gaussian"),
         theory_d=np.array([p[0] for p in pairs]),
         theory_m_star=np.array([p[1] for p in pairs]),
