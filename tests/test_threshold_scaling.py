@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import qnb
+from qnb.recovery import STATUS_UNDECIDED
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data")
 SCALING = os.path.join(DATA, "threshold_scaling.npz")
@@ -45,7 +46,13 @@ def test_schema_and_statuses(scaling):
     assert set(scaling["method"]) <= {"phaselift", "uniqueness"}
     assert np.array_equal(scaling["seed"], SEED_BASE + 100 * scaling["d"] + scaling["m_star"])
     for i, trials in enumerate(scaling["trials"]):
-        assert np.all(scaling["status"][i, :trials] == 0)           # every instance decided
+        status = scaling["status"][i, :trials]
+        # Decided, or (only at d > 48, where the instances are new) left undecided because a margin
+        # near the threshold was within its round-off bound: then no threshold is stored.
+        allowed = (0,) if scaling["d"][i] <= 48 else (0, STATUS_UNDECIDED)
+        assert np.all(np.isin(status, allowed)), (scaling["method"][i], scaling["d"][i], scaling["m_star"][i])
+        assert np.all(scaling["n_threshold"][i, :trials][status != 0] == -1)
+        assert np.mean(status != 0) <= 0.1                           # a few at most
         assert np.all(scaling["n_threshold"][i, trials:] == -2)     # padding beyond the sweep
         assert np.all(np.isfinite(scaling["instance_seconds"][i, :trials]))
 
@@ -56,7 +63,7 @@ def test_thresholds_within_the_bracket(scaling):
     for i, trials in enumerate(scaling["trials"]):
         d, m_star = int(scaling["d"][i]), int(scaling["m_star"][i])
         lower, upper = qnb.recovery_bracket(d, m_star)
-        n = scaling["n_threshold"][i, :trials]
+        n = scaling["n_threshold"][i, :trials][scaling["status"][i, :trials] == 0]
         assert np.all(n > lower) and np.all(n <= upper)
 
 
@@ -70,8 +77,9 @@ def test_phaselift_never_after_uniqueness(scaling):
             continue
         n_u, n_pl = sweep(scaling, "uniqueness", d, m_star), sweep(scaling, "phaselift", d, m_star)
         k = min(n_u.size, n_pl.size)
-        assert np.all(n_pl[:k] <= n_u[:k]), (d, m_star)
-        compared += k
+        decided = (n_u[:k] > 0) & (n_pl[:k] > 0)
+        assert np.all(n_pl[:k][decided] <= n_u[:k][decided]), (d, m_star)
+        compared += decided.sum()
     assert compared > 0
 
 
