@@ -189,13 +189,14 @@ class _Instance:
 
     def forms(self, C):
         """``(w_k^T C w_k)_k``."""
-        return np.einsum("ki,ij,kj->k", self.W, C, self.W)
+        return np.sum((self.W @ C) * self.W, axis=1)
 
     def gamma(self):
         """``N^T (K0 o K0) N``: the Gram matrix of ``Z(N e_j)`` in the Frobenius product."""
         if not hasattr(self, "_gamma"):
             self._gamma = self.N.T @ ((self.K0 * self.K0) @ self.N)
             self._gamma_factor = scipy.linalg.cho_factor(self._gamma)
+            self._gamma_norm = np.linalg.norm(self._gamma, 2)
         return self._gamma
 
     def project_to_K(self, C):
@@ -206,7 +207,7 @@ class _Instance:
         C_K = C - self.block(self.N @ beta)
         # The part of (w_k^T C_K w_k)_k outside the range of M1 is N (rhs - gamma beta): zero up to
         # the backward error of the Cholesky solve and of forming the forms.
-        err = (self.q + self.n) * _EPS * (np.linalg.norm(gamma, 2) * np.linalg.norm(beta) + np.linalg.norm(rhs))
+        err = (self.q + self.n) * _EPS * (self._gamma_norm * np.linalg.norm(beta) + np.linalg.norm(rhs))
         return 0.5 * (C_K + C_K.T), err
 
     def direction(self, C):
@@ -298,7 +299,7 @@ class _Barrier:
     def newton(self, c, t, kappa):
         """Newton direction and decrement of the barrier function at ``(c, t)``, and the dual estimate."""
         W = self.inst.W
-        R = self.Y(c) - t * np.eye(self.s)
+        R = self.R = self.Y(c) - t * np.eye(self.s)  # kept for check(): Y(c) = R + t I
         L = np.linalg.cholesky(R)
         Y1 = scipy.linalg.solve_triangular(L, W.T, lower=True)  # L^-1 W^T
         Y2 = scipy.linalg.solve_triangular(L.T, Y1, lower=False)  # R^-1 W^T
@@ -379,40 +380,36 @@ class _Barrier:
             c, t = self.line_search(c, t, kappa, step, decrement)
         return None
 
-    def value(self, c, t, kappa):
-        """The barrier function, or inf outside its domain."""
-        tau = self.tau(c)
+    def value(self, R, t, tau, kappa):
+        """The barrier function at slack ``R``, ``t`` and ``tau``, or inf outside its domain."""
         if self.g_tau is not None and not tau > 0:
             return np.inf
         try:
-            L = np.linalg.cholesky(self.Y(c) - t * np.eye(self.s))
+            L = np.linalg.cholesky(R)
         except np.linalg.LinAlgError:
             return np.inf
         return -kappa * t - 2 * np.sum(np.log(np.diag(L))) - (np.log(tau) if self.g_tau is not None else 0.0)
 
     def line_search(self, c, t, kappa, step, decrement):
-        """A step along the Newton direction: the full step cut to 0.95 of the way to the boundary,
-        halved until the barrier function decreases by a quarter of its linear prediction.
+        """A step along ``step``: the full step, halved until the barrier function is defined and
+        decreases by a quarter of its linear prediction.
 
         Damped steps ``1 / (1 + decrement)`` are safe but crawl far from the central path
-        (hundreds of steps from a poor start); the boundary is located exactly instead, from
-        the eigenvalues of ``R^-1/2 dR R^-1/2``.
+        (hundreds of steps from a poor start). The slack is affine in the step length,
+        ``R + alpha dR``, so a trial costs one Cholesky factorisation.
         """
         R = self.Y(c) - t * np.eye(self.s)
         dR = self.dR(step)
-        L = np.linalg.cholesky(R)
-        M = scipy.linalg.solve_triangular(L, scipy.linalg.solve_triangular(L, dR, lower=True).T, lower=True)
-        most = float(np.linalg.eigvalsh(0.5 * (M + M.T))[0])
-        alpha = min(1.0, 0.95 / -most) if most < 0 else 1.0
-        if self.g_tau is not None and self.g_tau @ step[:-1] < 0:
-            alpha = min(alpha, 0.95 * self.tau(c) / -(self.g_tau @ step[:-1]))
-        f0 = self.value(c, t, kappa)
-        for _ in range(30):
-            c1, t1 = c + alpha * step[:-1], t + alpha * step[-1]
-            if self.value(c1, t1, kappa) <= f0 - 0.25 * alpha * decrement ** 2:
-                return c1, t1
+        dtau = 0.0 if self.g_tau is None else self.g_tau @ step[:-1]
+        tau = self.tau(c)
+        f0 = self.value(R, t, tau, kappa)
+        alpha = 1.0
+        for _ in range(60):
+            if self.value(R + alpha * dR, t + alpha * step[-1], tau + alpha * dtau, kappa) \
+                    <= f0 - 0.25 * alpha * decrement ** 2:
+                return c + alpha * step[:-1], t + alpha * step[-1]
             alpha *= 0.5
-        return c + alpha * step[:-1], t + alpha * step[-1]
+        return c, t
 
 
 # --- the two decisions -------------------------------------------------------------
@@ -506,27 +503,31 @@ def certify_uniqueness(X, A_star, margin=True, tol=1e-8, max_newton=400, rank_to
     best = {}
 
     def check(b, t, X_dual, kappa, steps, centred):
+        # Z = R + t I exactly in exact arithmetic: lambda_min(Z) > t, and the dual value
+        # s nu = <X, Z> decides which side is worth verifying (verification costs eigensolves).
         v = barrier.a + barrier.G @ b
-        Z = inst.block(v)
-        lam = np.linalg.eigvalsh(Z)
-        rho = s * lam[0] / np.trace(Z)
-        round_off = ROUND_OFF_SAFETY * (inst.constraint_error(v, 0.0) + s * _EPS * abs(lam).max()) * s / np.trace(Z)
-        nu = np.sum(X_dual * Z) / s
-        C = X_dual - nu * np.eye(s)
-        if rho > round_off:
-            upper = _dual_bound(inst, C)
-            if not margin or upper - rho <= tol or s / kappa < round_off * 1e-3:
-                return _result(inst, STATUS_DECIDED, unique=True, certificate=float(rho),
-                               gap=float(upper - rho), round_off=float(round_off), nit=steps,
-                               dual_weights=v / inst.norms ** 2)
+        Z_norm = np.linalg.norm(barrier.R) + abs(t) * np.sqrt(s)
+        round_off = ROUND_OFF_SAFETY * (inst.constraint_error(v, 0.0) + s * _EPS * Z_norm)
+        if t > round_off:  # a certificate to verify
+            Z = inst.block(v)
+            lam = np.linalg.eigvalsh(Z)
+            rho = s * lam[0] / np.trace(Z)
+            round_off *= s / np.trace(Z)
+            if rho > round_off:
+                upper = _dual_bound(inst, X_dual - np.sum(X_dual * Z) / s * np.eye(s))
+                if not margin or upper - rho <= tol or s / kappa < round_off * 1e-3:
+                    return _result(inst, STATUS_DECIDED, unique=True, certificate=float(rho),
+                                   gap=float(upper - rho), round_off=float(round_off), nit=steps,
+                                   dual_weights=v / inst.norms ** 2)
         if not centred:
             return None
-        if rho <= round_off and (s / kappa < 1e-3 * abs(rho) or rho < -round_off):
-            W, why, extra = inst.witness(C, need_lower_trace=False)
+        nu = (np.sum(X_dual * barrier.R) + t * np.trace(X_dual)) / s
+        if nu < 0 and t < -round_off:  # a direction to verify
+            W, why, extra = inst.witness(X_dual - nu * np.eye(s), need_lower_trace=False)
             if W is not None:
                 C_K, H, misfit, fit_tol = extra
                 m_K = s * np.linalg.eigvalsh(C_K)[0] / np.trace(C_K)
-                upper = -rho / (1 - rho)
+                upper = -t / (1 - t)  # t <= rho, and -rho / (1 - rho) decreases with rho
                 if not margin or upper - m_K <= tol:
                     return _result(inst, STATUS_DECIDED, unique=False, certificate=float(-m_K),
                                    gap=float(upper - m_K), round_off=float(round_off), witness=W,
@@ -656,17 +657,20 @@ def certify_phaselift(X, A_star, max_newton=400, rank_tol=TEACHER_RANK_RTOL, rto
     best = {}
 
     def check(c, t, X_dual, kappa, steps, centred):
+        # Y = tau I + Z(v_h) = R + t I: lambda_min(I + Z(v)) > t / tau for v = v_h / tau.
         tau = barrier.tau(c)
         v = (barrier.a + barrier.G @ c) / tau  # the certificate I + Z(v), M1^T v = e
-        lam = np.linalg.eigvalsh(inst.block(v) + np.eye(s))
-        round_off = ROUND_OFF_SAFETY * (inst.constraint_error(v, e) + s * _EPS * abs(lam).max())
-        if lam[0] > round_off:
-            return _result(inst, STATUS_DECIDED, recovered=True, certificate=float(lam[0]),
-                           round_off=float(round_off), nit=steps, dual_weights=v / inst.norms ** 2)
+        Y_norm = (np.linalg.norm(barrier.R) + abs(t) * np.sqrt(s)) / tau
+        round_off = ROUND_OFF_SAFETY * (inst.constraint_error(v, e) + s * _EPS * Y_norm)
+        if t / tau > round_off:  # a certificate to verify
+            lam = np.linalg.eigvalsh(inst.block(v) + np.eye(s))
+            if lam[0] > round_off:
+                return _result(inst, STATUS_DECIDED, recovered=True, certificate=float(lam[0]),
+                               round_off=float(round_off), nit=steps, dual_weights=v / inst.norms ** 2)
         if not centred:
             return None
-        if lam[0] < -round_off or s / kappa < 1e-3 * abs(lam[0]):
-            nu = np.sum(X_dual * barrier.Y(c)) / s
+        nu = (np.sum(X_dual * barrier.R) + t * np.trace(X_dual)) / s
+        if nu < 0 and t < 0:  # a direction to verify
             W, why, extra = inst.witness(X_dual - nu * np.eye(s), need_lower_trace=True)
             if W is not None:
                 C_K, H, misfit, fit_tol = extra
