@@ -38,23 +38,35 @@ has ``Y A* = 0`` and a positive definite null-space block
 ``tr A - tr A* = <Y, A - A*> >= lambda_min(I_s + Z(v)) tr C`` (the constraint
 part of ``Y`` does not see ``A - A*``), and ``C = 0`` leaves only directions
 inside the face, where the data determine ``A``. ``Y A* = 0`` is the affine
-system ``M1^T v = e`` (``e`` the coordinates of ``-I_r``). The decision is the
-sign of ``max lambda_min(I_s + Z(v))`` over that affine set; when it is
-negative the dual gives a PSD ``C`` in ``K`` whose direction ``H`` lowers the
-trace, so ``A* + t H`` is a point of ``F`` with a smaller trace. A uniqueness
-certificate ``v_u`` is a direction of unbounded increase of this program
-(``v_p + a v_u`` for large ``a``), which is why ``n_PL <= n_u`` on every
-instance: a uniqueness certificate is a trace-minimization certificate.
+system ``M1^T v = e`` (``e`` the coordinates of ``-I_r``). That program is
+unbounded whenever a uniqueness certificate ``v_u`` exists (``v_p + a v_u``
+for large ``a``), so it is solved homogenised, with the same trace
+normalisation: ``max lambda_min(tau I_s + Z(v))`` over ``M1^T v = tau e``,
+``tau > 0``, ``tr(tau I_s + Z(v)) = s``; a positive value certifies
+recovery (``v / tau``), a negative one gives, from the dual, a positive
+definite ``C`` in ``K`` whose direction ``H`` does not raise the trace, so
+``A* + t H`` is another minimum-trace point or one of smaller trace. Since
+``tau -> 0`` recovers the uniqueness program, every uniqueness certificate is
+a trace-minimization certificate: ``n_PL <= n_u`` on every instance.
 
-The barrier method. Both are ``max t`` subject to
-``Y(c) - t I`` positive definite, ``Y(c) = Y0 + W^T diag(a + N c) W``, over
-the free coordinates ``c`` (``N`` an orthonormal basis of the null space of
-the linear constraints) and ``t``. It follows the central path of
-``-kappa t - log det(Y(c) - t I)`` with damped Newton steps (the function is
-self-concordant, so a damped step stays feasible). The Hessian in ``c`` is
-``N^T (K o K) N`` with ``K = W R^-1 W^T`` (``o`` the entrywise product, ``R``
+The barrier method. Both are ``max t`` subject to ``Y(c) - t I`` positive
+definite, ``Y(c) = tau(c) I + W^T diag(a + G c) W``, over the free
+coordinates ``c`` (an orthonormal basis of the linear constraints' null space
+within the trace normalisation) and ``t``. It follows the central path of
+``-kappa t - log det(Y(c) - t I) [- log tau(c)]``: Newton steps with a
+backtracking line search (the slack is affine in the step length, so a trial
+costs one Cholesky factorisation), ``kappa`` multiplied by
+``_KAPPA_GROWTH`` at each centred point, and a predictor step along the
+tangent of the central path. The Hessian in ``c`` is ``G^T (K o K) G`` plus
+low-rank terms, with ``K = W R^-1 W^T`` (``o`` the entrywise product, ``R``
 the slack): a Gram matrix of the ``n`` inputs, never a matrix of size
-``s^2``. At each centred point ``X = R^-1 / tr R^-1`` is a dual estimate.
+``s^2``, so no iterative eigensolver is needed either: at ``d <= 512`` the
+dense ``s x s`` factorisations cost less than the ``n x n`` products. The
+dual estimate is the Newton-corrected ``X = (R^-1 - R^-1 dR R^-1) / kappa``,
+which meets the dual's linear constraints to the accuracy of the solve and
+is PSD at a centred point; its value ``<X, Y(c)>`` bounds the optimum from
+above, and a verification is tried only when the primal value ``t`` (a lower
+bound) or that dual value says it can succeed.
 
 Verification a posteriori. A verdict is reported only when checked on the
 data, independently of the barrier method:
