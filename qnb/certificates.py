@@ -147,6 +147,8 @@ class _Instance:
             self.why = "A* has an eigenvalue between round-off and rank_tol"
             return
         self.lam, self.U1, self.U0 = lam[keep], basis[:, keep], basis[:, ~keep]
+        dropped = lam[~keep].max() if np.any(~keep) else 0.0
+        self.e_coord = self.e_row + d * _EPS * (1.0 + 1.0 / (self.lam[0] - max(dropped, 0.0)))
         self.r, self.s = self.U1.shape[1], self.U0.shape[1]
         self.lam_min = min(float(lam[0]), 0.0)
         if self.s == 0:
@@ -245,17 +247,21 @@ class _Instance:
     def constraint_error(self, v, rhs):
         """Bound on how far ``Z(v)`` is from the block of an exact certificate of the exact unit inputs.
 
-        ``v`` solves ``M1^T v = rhs`` to a residual; the exact ``M1`` differs from the
-        computed one by the round-off of the unit inputs (4 sqrt(n) e_row in 2-norm, as
-        in :mod:`qnb.uniqueness`). The least-norm correction of ``v`` is at most the
-        total misfit over the smallest singular value of ``M1``, and moves ``Z(v)`` by
-        at most ``||W||_2^2`` times that; forming ``Z(v)`` and its eigenvalues adds
-        ``2 e_row ||v||_1 + s eps ||Z||``.
+        The coordinates ``(z_k, w_k)`` of a unit input in the computed basis are within
+        ``e_coord = e_row + d eps + d eps / gap`` of the exact ones (the unit row, the
+        products with the basis, and the basis itself: Davis-Kahan with the gap of the
+        normalised eigenvalues of ``A*``), so row ``k`` of ``M1``, bilinear in them with
+        weights at most 2, moves by at most ``4 e_coord``, and ``M1^T v`` by at most
+        ``4 e_coord ||v||_1`` (row by row, sharper than a bound on the whole matrix).
+        ``v`` solves ``M1^T v = rhs`` to that plus the computed residual; the least-norm
+        correction of ``v`` is at most this misfit over the smallest singular value of
+        ``M1`` and moves ``Z(v)`` by at most ``||W||_2^2`` times it; forming ``Z(v)`` from
+        the computed ``w_k`` adds ``2 e_coord ||v||_1``.
         """
         residual = np.linalg.norm(self.M1.T @ v - rhs)
-        e_M1 = 4 * np.sqrt(self.n) * (self.e_row + self.d * _EPS)
-        correction = (residual + e_M1 * np.linalg.norm(v)) / self.sv[-1]
-        return correction * self.norm_W ** 2 + 2 * self.e_row * np.abs(v).sum()
+        v1 = np.abs(v).sum()
+        correction = (residual + 4 * self.e_coord * v1) / self.sv[-1]
+        return correction * self.norm_W ** 2 + 2 * self.e_coord * v1
 
     def witness(self, C, need_lower_trace):
         """Witness ``W`` from a null-space block candidate ``C``, or ``(None, why)``; also ``C_K`` and ``H``."""
