@@ -1,5 +1,8 @@
 """A slice of book/data/threshold_scaling.npz regenerates (make_threshold_scaling.py).
 
+(The stored arrays are checked against each other and against recovery_thresholds.npz in
+tests/test_threshold_scaling.py.)
+
 Thresholds are integers and are compared exactly. Each is fixed by two verdicts
 (recovered at n, not at n - 1), and a verdict is fixed by the computation when its
 verified margin is above its own round-off bound (``round_off``, ten times a bound on
@@ -57,32 +60,3 @@ def test_theory_regenerates(stored):
     res = qnb.statistical_dimension(16, 1, samples=int(stored["delta_samples"]), rng=seed)
     assert_allclose(res.delta, stored["delta"][j], rtol=1e-9)
     assert_allclose(res.stderr, stored["delta_stderr"][j], rtol=1e-6)
-
-
-def test_stored_file_is_complete_and_ordered(stored):
-    assert str(stored["command"]).startswith(".venv/bin/python book/data/make_threshold_scaling.py")
-    for i, trials in enumerate(stored["trials"]):
-        row, status = stored["n_threshold"][i], stored["status"][i]
-        assert np.all(row[trials:] == -2)
-        # 0: threshold found; 1: a probe was undecided (margin within its round-off bound): no threshold
-        assert set(np.unique(status[:trials])) <= {0, 1}
-        assert np.all((row[:trials] > 0) == (status[:trials] == 0))
-    for i in np.flatnonzero(stored["method"] == "phaselift"):
-        j = _row(stored, "uniqueness", stored["d"][i], stored["m_star"][i])
-        trials = min(stored["trials"][i], stored["trials"][j])
-        both = (stored["status"][i, :trials] == 0) & (stored["status"][j, :trials] == 0)
-        # n_PL <= n_u on every instance where both are decided
-        assert np.all(stored["n_threshold"][i, :trials][both] <= stored["n_threshold"][j, :trials][both])
-
-
-def test_uniqueness_thresholds_are_those_of_the_dense_certificate():
-    """For d <= 48 the instances are those of recovery_thresholds.npz: same thresholds, all of them."""
-    with np.load(DATA) as new, np.load(DATA.replace("threshold_scaling", "recovery_thresholds")) as old:
-        compared = 0
-        for i in np.flatnonzero((new["method"] == "uniqueness") & (new["d"] <= 48)):
-            d, m_star, trials = new["d"][i], new["m_star"][i], new["trials"][i]
-            (j,) = np.flatnonzero((old["method"] == "certificate") & (old["d"] == d) & (old["m_star"] == m_star))
-            assert old["seed"][j] == new["seed"][i] and old["trials"][j] >= trials
-            assert_array_equal(new["n_threshold"][i, :trials], old["n_threshold"][j, :trials])
-            compared += trials
-        assert compared == 3 * (200 + 100 + 60 + 40)
