@@ -52,7 +52,7 @@ def test_schema_and_statuses(scaling):
         allowed = (0,) if scaling["d"][i] <= 48 else (0, STATUS_UNDECIDED)
         assert np.all(np.isin(status, allowed)), (scaling["method"][i], scaling["d"][i], scaling["m_star"][i])
         assert np.all(scaling["n_threshold"][i, :trials][status != 0] == -1)
-        assert np.mean(status != 0) <= 0.1                           # a few at most
+        assert np.mean(status != 0) <= 0.2                           # a few at most
         assert np.all(scaling["n_threshold"][i, trials:] == -2)     # padding beyond the sweep
         assert np.all(np.isfinite(scaling["instance_seconds"][i, :trials]))
 
