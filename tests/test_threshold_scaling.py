@@ -17,11 +17,10 @@ DATA = os.path.join(os.path.dirname(__file__), os.pardir, "book", "data")
 SCALING = os.path.join(DATA, "threshold_scaling.npz")
 SEED_BASE = 20_200_000  # book/data/make_threshold_scaling.py (and make_recovery_thresholds.py)
 
-pytestmark = pytest.mark.skipif(not os.path.exists(SCALING), reason="threshold_scaling.npz not stored yet")
-
-
 @pytest.fixture(scope="module")
 def scaling():
+    if not os.path.exists(SCALING):
+        pytest.fail(f"{SCALING} is missing; regenerate it with .venv/bin/python book/data/make_threshold_scaling.py")
     with np.load(SCALING) as f:
         return {key: f[key] for key in f.files}
 

@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from provenance import provenance
-from threshold_table import threshold_table
+from threshold_table import plan_arrays, threshold_table
 
 SEED_BASE = 20_200_000
 FLOW_TIME = 1e10
@@ -88,11 +88,7 @@ def main(argv=None):
     path = os.path.join(args.out, "recovery_thresholds.npz")
     np.savez_compressed(
         path,
-        method=np.array([s[0] for s in plan]),
-        d=np.array([s[1] for s in plan]),
-        m_star=np.array([s[2] for s in plan]),
-        trials=np.array([s[3] for s in plan]),
-        seed=np.array([seed(s[1], s[2]) for s in plan]),
+        **plan_arrays(plan, seed),
         **table,
         flow_time=np.float64(FLOW_TIME),
         recovery_tol=np.float64(RECOVERY_TOL),

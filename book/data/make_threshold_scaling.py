@@ -58,7 +58,7 @@ import numpy as np
 
 import qnb
 from provenance import provenance
-from threshold_table import threshold_table
+from threshold_table import plan_arrays, threshold_table
 
 SEED_BASE = 20_200_000
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
@@ -130,11 +130,7 @@ def main(argv=None):
     path = os.path.join(args.out, "threshold_scaling.npz")
     np.savez_compressed(
         path,
-        method=np.array([s[0] for s in plan]),
-        d=np.array([s[1] for s in plan]),
-        m_star=np.array([s[2] for s in plan]),
-        trials=np.array([s[3] for s in plan]),
-        seed=np.array([seed(s[1], s[2]) for s in plan]),
+        **plan_arrays(plan, seed),
         **table,
         teacher=np.array("gaussian"),
         theory_d=np.array([p[0] for p in pairs]),

@@ -37,3 +37,14 @@ def threshold_table(plan, seed, checkpoints, **kwargs):
         table["sweep_seconds"][i] = res.seconds
         n_loaded += res.n_loaded
     return table, n_loaded
+
+
+def plan_arrays(plan, seed):
+    """The columns of ``plan`` as arrays: ``method``, ``d``, ``m_star``, ``trials`` and each sweep's ``seed``."""
+    return {
+        "method": np.array([s[0] for s in plan]),
+        "d": np.array([s[1] for s in plan]),
+        "m_star": np.array([s[2] for s in plan]),
+        "trials": np.array([s[3] for s in plan]),
+        "seed": np.array([seed(s[1], s[2]) for s in plan]),
+    }
