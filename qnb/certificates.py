@@ -353,7 +353,8 @@ class _Barrier:
         # The Newton-corrected dual (R^-1 - R^-1 dR R^-1) / kappa: it meets the linearised
         # stationarity conditions to the accuracy of the solve (R^-1 alone meets them only
         # to the Newton decrement), and it is PSD when the decrement is below 1.
-        X = (R_inv - R_inv @ self.dR(step) @ R_inv) / kappa
+        self.dR_step = self.dR(step)  # kept for the line search along this step
+        X = (R_inv - R_inv @ self.dR_step @ R_inv) / kappa
         return step, decrement, 0.5 * (X + X.T)
 
     def dR(self, step):
@@ -395,7 +396,7 @@ class _Barrier:
                 slope = float(np.sqrt(max(growth * predictor[-1], 0.0)))
                 c, t = self.line_search(c, t, kappa, predictor, slope)
                 continue
-            c, t = self.line_search(c, t, kappa, step, decrement)
+            c, t = self.line_search(c, t, kappa, step, decrement, self.dR_step)
         return None
 
     def value(self, R, t, tau, kappa):
@@ -408,7 +409,7 @@ class _Barrier:
             return np.inf
         return -kappa * t - 2 * np.sum(np.log(np.diag(L))) - (np.log(tau) if self.g_tau is not None else 0.0)
 
-    def line_search(self, c, t, kappa, step, decrement):
+    def line_search(self, c, t, kappa, step, decrement, dR=None):
         """A step along ``step``: the full step, halved until the barrier function is defined and
         decreases by a quarter of its linear prediction.
 
@@ -416,8 +417,8 @@ class _Barrier:
         (hundreds of steps from a poor start). The slack is affine in the step length,
         ``R + alpha dR``, so a trial costs one Cholesky factorisation.
         """
-        R = self.Y(c) - t * np.eye(self.s)
-        dR = self.dR(step)
+        R = self.R  # the slack at (c, t), from the Newton step just taken there
+        dR = self.dR(step) if dR is None else dR
         dtau = 0.0 if self.g_tau is None else self.g_tau @ step[:-1]
         tau = self.tau(c)
         f0 = self.value(R, t, tau, kappa)
