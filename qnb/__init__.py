@@ -70,6 +70,7 @@ from .string_profiles import (
     string_profiles_seed,
 )
 from .result import Result
+from .figure_explorer import explore
 
 __version__ = "0.1.0"
 
@@ -91,6 +92,7 @@ __all__ = [
     "distance_to_path",
     "draw_instance",
     "eigenvalue_flow",
+    "explore",
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",

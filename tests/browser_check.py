@@ -71,6 +71,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SKIPPED_DIRS = {"_static", "_sources", "_images"}
 NAV_TIMEOUT_MS = 60_000
 WAIT_TIMEOUT_MS = 30_000
+MOVES_PER_CONTROL = 3
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 SLIDER_MODELS = {
@@ -377,6 +378,48 @@ WIDGETS_JS = r"""
 """
 
 
+EXPLORERS_JS = r"""
+() => {
+  // Every widget control must sit in a qnb.explore widget: elsewhere it would need a kernel.
+  const controls = '.widget-slider, .widget-dropdown';
+  const loose = Array.from(document.querySelectorAll(controls))
+    .filter(c => !c.closest('.qnb-explorer'))
+    .map(c => { const l = c.querySelector('.widget-label'); return l ? l.textContent.trim() : '?'; });
+  const explorers = Array.from(document.querySelectorAll('.qnb-explorer')).map((ex, i) => {
+    ex.setAttribute('data-qnb-explorer', String(i));
+    const shown = {};
+    const kinds = [];
+    for (const c of ex.querySelectorAll(controls)) {
+      const label = c.querySelector('.widget-label');
+      const name = label ? label.textContent.trim() : '';
+      const select = c.querySelector('select');
+      const readout = c.querySelector('.widget-readout');
+      shown[name] = select ? select.options[select.selectedIndex].text.trim()
+                           : (readout ? readout.textContent.trim() : '');
+      const handle = c.querySelector('.noUi-handle');
+      kinds.push({name: name, kind: select ? 'dropdown' : 'slider',
+                  index: select ? select.selectedIndex : Math.round(Number(handle.getAttribute('aria-valuenow'))),
+                  count: select ? select.options.length
+                                : Math.round(Number(handle.getAttribute('aria-valuemax'))) + 1});
+    }
+    const visible = el => el.getClientRects().length > 0;
+    const figures = Array.from(ex.querySelectorAll('figure.qnb-state')).filter(visible).map(f => {
+      const img = f.querySelector('img');
+      return {
+        state: f.getAttribute('data-qnb-state'),
+        alt: img ? img.alt : '',
+        src: img ? img.src.length + ':' + img.src.slice(-200) : '',
+        loaded: !!(img && img.complete && img.naturalWidth > 0),
+      };
+    });
+    return {controls: kinds, shown: shown, figures: figures,
+            caption: !!ex.querySelector('.qnb-explorer-caption')};
+  });
+  return {loose: loose, explorers: explorers};
+}
+"""
+
+
 # --------------------------------------------------------------------------
 # server and browser
 
@@ -581,6 +624,7 @@ class BookChecker:
             # (c) widgets
             if WIDGET_VIEW_MIME in html:
                 self._check_widgets(page, html, problem)
+                self._move_explorers(page, problem)
 
             lap("images+widgets")
 
@@ -682,6 +726,80 @@ class BookChecker:
                 )
             if got["outputImages"] < exp["images"]:
                 problem(f"{label}: {got['outputImages']} images in its Output widgets, the widget state has {exp['images']}")
+
+    def _move_explorers(self, page, problem) -> None:
+        """Step every control of every qnb.explore widget; the figure must follow each step.
+
+        A static explorer switches between precomputed states in the browser (jslink from
+        each control to its stacks). After each step exactly one state is visible, it is a
+        different image from the one before, it is loaded, and its data-qnb-state names the
+        values the controls now show. Each control visits at least MOVES_PER_CONTROL
+        positions (back and forth when it has fewer values).
+        """
+        found = page.evaluate(EXPLORERS_JS)
+        for label in found["loose"]:
+            problem(f"control {label!r} is not in a qnb.explore widget: without a kernel it does nothing")
+        for i, explorer in enumerate(found["explorers"]):
+            where = f"explorer {i + 1}"
+            if not explorer["caption"]:
+                problem(f"{where}: no figures precomputed (a live widget, which needs a kernel)")
+                continue
+            last = self._explorer_state(page, i, where, None, problem)
+            if last is None:
+                continue
+            for number, control in enumerate(explorer["controls"]):
+                for step in range(self._moves(control)):
+                    self._step_control(page, i, number, control)
+                    now = self._explorer_state(page, i, f"{where}, {control['name']} move {step + 1}", last, problem)
+                    if now is None:
+                        break
+                    last = now
+
+    @staticmethod
+    def _moves(control) -> int:
+        # To one end and back to the other, so every value is shown (at least MOVES_PER_CONTROL).
+        index, count = control["index"], control["count"]
+        if count < 2:
+            return 0
+        return max(MOVES_PER_CONTROL, (count - 1 - index) + (count - 1))
+
+    @staticmethod
+    def _step_control(page, explorer: int, number: int, control) -> None:
+        """Move one control by one value: forward until its last value, then back."""
+        root = page.locator(f'[data-qnb-explorer="{explorer}"]')
+        widget = root.locator(".widget-slider, .widget-dropdown").nth(number)
+        index, count = control["index"], control["count"]
+        direction = control.setdefault("direction", 1)
+        if index + direction not in range(count):
+            control["direction"] = direction = -direction
+        control["index"] = index + direction
+        if control["kind"] == "dropdown":
+            widget.locator("select").select_option(index=control["index"])
+        else:
+            widget.locator(".noUi-handle").focus()
+            page.keyboard.press("ArrowRight" if direction == 1 else "ArrowLeft")
+        page.wait_for_timeout(50)
+
+    @staticmethod
+    def _explorer_state(page, explorer: int, where: str, before, problem):
+        """The visible figure's (state, src), checked against the controls; None on a problem."""
+        found = page.evaluate(EXPLORERS_JS)["explorers"][explorer]
+        figures = found["figures"]
+        if len(figures) != 1:
+            problem(f"{where}: {len(figures)} visible precomputed figures, expected 1")
+            return None
+        figure = figures[0]
+        state = json.loads(figure["state"] or "{}")
+        if state != found["shown"]:
+            problem(f"{where}: the controls show {found['shown']}, the figure is the state {state}")
+            return None
+        if not figure["loaded"]:
+            problem(f"{where}: the figure's image did not load")
+        if not figure["alt"].strip():
+            problem(f"{where}: the figure has no alt text")
+        if before is not None and figure["src"] == before[1]:
+            problem(f"{where}: the figure did not change")
+        return (figure["state"], figure["src"])
 
 
 def check_book(

@@ -8,7 +8,14 @@ every page instead; it is served locally, so this costs no network access.
 Sphinx 7.4 can also list an extension's inline script twice on a page (the thebe
 launcher's ``const THEBE_JS_URL = ...`` among them; fixed upstream in Sphinx 8), and
 the second copy is a JavaScript error on every page. Repeated scripts are dropped.
+
+The chapters' widgets need a kernel to redraw; the published pages have none. Setting
+``QNB_STATIC_WIDGETS=1`` here, before any notebook is executed, makes ``qnb.explore``
+precompute each widget's figures on a grid of control values, which the page then switches
+between without a kernel (the kernels the build starts inherit this environment).
 """
+
+import os
 
 
 def _script_key(script):
@@ -34,6 +41,7 @@ def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    os.environ["QNB_STATIC_WIDGETS"] = "1"  # qnb.figure_explorer.STATIC_ENV
     app.set_html_assets_policy("always")
     # Late (priority 900): extensions add their page scripts in html-page-context too.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
