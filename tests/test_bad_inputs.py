@@ -367,6 +367,13 @@ CASES += [
                  "stored must be real", id="curves_agree-complex input"),
 ]
 
+# The chapter widgets' helper (the full table of its argument checks is in
+# tests/test_figure_explorer.py).
+CASES += [
+    pytest.param("explore", lambda: qnb.explore(42, {}, {}, "x"), TypeError, "function must be callable",
+                 id="explore-not callable"),
+]
+
 
 @pytest.mark.parametrize("function, call, expect, match", CASES)
 def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
