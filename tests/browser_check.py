@@ -149,6 +149,26 @@ def redirect_problems(html_dir: str | os.PathLike) -> list[str]:
     return problems
 
 
+def page_weight(html_dir: str | os.PathLike, page: str) -> int:
+    """Bytes a reader downloads for one page, beyond the theme's shared files.
+
+    The HTML itself (which carries the widget states, precomputed figures included) plus
+    every local image it references (``_images/``); the theme's CSS, JavaScript and fonts
+    under ``_static/`` are shared by all pages and cached, so they are not counted.
+    """
+    html_dir = Path(html_dir)
+    path = html_dir / page
+    text = path.read_text(encoding="utf-8", errors="replace")
+    total = path.stat().st_size
+    for src in set(re.findall(r'<img[^>]*\ssrc="([^"#?]+)"', text)):
+        if src.startswith(("data:", "http:", "https:")) or "/_static/" in f"/{src}":
+            continue
+        image = (path.parent / src).resolve()
+        if image.is_file():
+            total += image.stat().st_size
+    return total
+
+
 def screenshot_name(page: str) -> str:
     """The file name of a page's screenshot.
 

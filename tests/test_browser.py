@@ -94,3 +94,16 @@ def test_redirect_pages():
         pytest.skip(NO_BOOK)
     problems = browser_check.redirect_problems(HTML)
     assert not problems, "\n".join(problems)
+
+
+MAX_PAGE_BYTES = 15 * 2**20  # a page with precomputed widget figures must stay below 15 MB
+
+
+def test_page_weights():
+    """No page (HTML with its widget states, plus its images) weighs 15 MB or more."""
+    if not HTML.is_dir():
+        pytest.skip(NO_BOOK)
+    weights = {page: browser_check.page_weight(HTML, page) for page in browser_check.discover_pages(HTML)}
+    print("\n".join(f"{w / 2**20:7.2f} MB  {page}" for page, w in sorted(weights.items(), key=lambda x: -x[1])))
+    heavy = {page: w for page, w in weights.items() if w >= MAX_PAGE_BYTES}
+    assert not heavy, f"pages of 15 MB or more: {heavy}"
