@@ -70,6 +70,7 @@ from .string_profiles import (
     string_profiles_seed,
 )
 from .result import Result
+from .stored_data import STORED_DATA, fetch_stored_data
 
 __version__ = "0.1.0"
 
@@ -80,6 +81,7 @@ __all__ = [
     "RECOVERY_METHODS",
     "RecoveryMethod",
     "Result",
+    "STORED_DATA",
     "STRING_PROFILES_SEED",
     "StringDynamics",
     "TEACHERS",
@@ -94,6 +96,7 @@ __all__ = [
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
+    "fetch_stored_data",
     "flat_stretch",
     "flow_with_fallback",
     "gaussian_teacher",
