@@ -71,6 +71,7 @@ from .string_profiles import (
 )
 from .result import Result
 from .figure_explorer import explore
+from .stored_data import STORED_DATA, fetch_stored_data
 
 __version__ = "0.1.0"
 
@@ -81,6 +82,7 @@ __all__ = [
     "RECOVERY_METHODS",
     "RecoveryMethod",
     "Result",
+    "STORED_DATA",
     "STRING_PROFILES_SEED",
     "StringDynamics",
     "TEACHERS",
@@ -96,6 +98,7 @@ __all__ = [
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
+    "fetch_stored_data",
     "flat_stretch",
     "flow_with_fallback",
     "gaussian_teacher",

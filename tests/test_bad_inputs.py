@@ -350,6 +350,14 @@ CASES = [
     case("string_profile_instance", lambda: qnb.string_profile_instance(3, 4, -1), ValueError,
          "trial must be >= 0", "negative trial"),
     case("string_profiles_seed", lambda: qnb.string_profiles_seed(0), ValueError, "d must be >= 1", "d < 1"),
+    case("fetch_stored_data", lambda: qnb.fetch_stored_data(names=["other.npz"]), ValueError,
+         "names: 'other.npz' is not a stored data file", "unknown file"),
+    case("fetch_stored_data", lambda: qnb.fetch_stored_data(names="string_profiles.npz"), TypeError,
+         "names must be a list", "one name as a str"),
+    case("fetch_stored_data", lambda: qnb.fetch_stored_data(source="https://example.org/a/b"), ValueError,
+         "source must be a GitHub repository URL", "not a GitHub URL"),
+    case("fetch_stored_data", lambda: qnb.fetch_stored_data(dest=None), TypeError, "dest must be",
+         "no folder"),
     case("log_mean", lambda: qnb.log_mean([[1.0, -1.0]]), ValueError, "curves must be non-negative",
          "negative loss"),
     case("curves_agree", lambda: qnb.curves_agree(np.ones((1, 2)), np.ones((1, 3))), ValueError,
@@ -394,7 +402,7 @@ def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, ma
 
 EXEMPT = {
     # Containers, constants and records, not functions that check arguments.
-    "Result", "RecoveryMethod", "RECOVERY_METHODS", "STRING_PROFILES_SEED", "TEACHERS",
+    "Result", "RecoveryMethod", "RECOVERY_METHODS", "STORED_DATA", "STRING_PROFILES_SEED", "TEACHERS",
 }
 
 
