@@ -30,8 +30,9 @@ book: $(STAMP) $(ASSETS_STAMP)
 	@echo "$(abspath _build/html/index.html)"
 
 # The browser test runs last, on the book just built; its screenshots go to
-# _build/screenshots (look at them: they are the test's artifacts).
-test: $(STAMP) $(BROWSER_STAMP)
+# _build/screenshots (look at them: they are the test's artifacts). It also needs
+# the test-only assets (axe-core in _assets/test), hence $(ASSETS_STAMP) here too.
+test: $(STAMP) $(BROWSER_STAMP) $(ASSETS_STAMP)
 	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests --ignore=tests/test_browser.py
 	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 	$(MAKE) book
