@@ -9,6 +9,12 @@ Sphinx 7.4 can also list an extension's inline script twice on a page (the thebe
 launcher's ``const THEBE_JS_URL = ...`` among them; fixed upstream in Sphinx 8), and
 the second copy is a JavaScript error on every page. Repeated scripts are dropped.
 
+Each page records how this build treated the notebooks, in
+``<meta name="qnb-nb-execution-mode" content="...">`` (myst-nb's ``nb_execution_mode``,
+from ``execute_notebooks`` in _config.yml: ``force`` in every real build). The
+execution-statistics page lists only notebooks executed by the build, so
+tests/test_links.py insists on a full table exactly when this says they were.
+
 Two pieces of markup that the packages write into a page's body fail the accessibility
 check of tests/browser_check.py (axe-core) and are rewritten (``BODY_FIXES``). The
 book's stylesheet (book/_static/qnb.css) and the theme templates it overrides
@@ -59,9 +65,17 @@ def _fix_body_markup(app, pagename, templatename, context, doctree):
         context["body"] = body
 
 
+def _record_execution_mode(app, pagename, templatename, context, doctree):
+    mode = getattr(app.config, "nb_execution_mode", None)
+    if mode is not None:
+        meta = f'<meta name="qnb-nb-execution-mode" content="{mode}" />\n'
+        context["metatags"] = context.get("metatags", "") + meta
+
+
 def setup(app):
     app.set_html_assets_policy("always")
     # Late (priority 900): extensions add their page scripts in html-page-context too.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("html-page-context", _fix_body_markup)
+    app.connect("html-page-context", _record_execution_mode)
     return {"version": "0.3", "parallel_read_safe": True, "parallel_write_safe": True}
