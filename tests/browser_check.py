@@ -726,7 +726,7 @@ class BookChecker:
         if not AXE_SCRIPT.is_file():
             problem(
                 f"accessibility not checked: {AXE_SCRIPT} is missing; fetch it with "
-                "`make assets` (or python3 tools/fetch_web_assets.py --dest _assets)"
+                "`python3 tools/fetch_web_assets.py --dest _assets` (make test runs it when _assets is out of date)"
             )
             return
         page.add_script_tag(path=str(AXE_SCRIPT))
