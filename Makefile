@@ -1,6 +1,7 @@
 # make book   build the HTML book in _build/html (sets up .venv and the web assets itself)
 # make test   unit tests (with the Binder environment test), strict nbval on every notebook
-#             under book/, then the book build and a headless-Chromium check of every page
+#             under book/, then the book build, an offline check of its links and execution
+#             statistics, and a headless-Chromium check (with axe-core) of every page
 # make clean  remove _build
 
 SHELL := /bin/bash
@@ -29,13 +30,17 @@ book: $(STAMP) $(ASSETS_STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 	@echo "$(abspath _build/html/index.html)"
 
-# The browser test runs last, on the book just built; its screenshots go to
-# _build/screenshots (look at them: they are the test's artifacts).
-test: $(STAMP) $(BROWSER_STAMP)
-	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests --ignore=tests/test_browser.py
+# The tests of the built book run last, on the book just built (never on an older
+# one, hence --ignore in the first run): the offline link check and the execution
+# statistics (test_links.py), then the browser test, whose screenshots go to
+# _build/screenshots (look at them: they are the test's artifacts). The browser
+# test also needs the test-only assets (axe-core in _assets/test), hence
+# $(ASSETS_STAMP) here too. QNB_REQUIRE_*: a missing book or browser fails, never skips.
+test: $(STAMP) $(BROWSER_STAMP) $(ASSETS_STAMP)
+	$(PY) -m pytest -p no:cacheprovider --doctest-modules qnb tests --ignore=tests/test_browser.py --ignore=tests/test_links.py
 	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 	$(MAKE) book
-	QNB_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider tests/test_browser.py
+	QNB_REQUIRE_BOOK=1 QNB_REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider tests/test_links.py tests/test_browser.py
 
 env: $(STAMP)
 

@@ -21,6 +21,13 @@ pip package; its own browser downloads are never used). For each page it checks
     exception;
 (e) nothing leaves the machine: every request whose host is not 127.0.0.1 or
     localhost is aborted and reported (data: and blob: URLs are fine);
+(f) accessibility: once the page has settled, axe-core (``_assets/test/axe.min.js``,
+    a test-only asset fetched by tools/fetch_web_assets.py, never published) is
+    injected and ``axe.run`` checks the whole document with its default rules
+    (WCAG 2.x A and AA and best practices); every violation of impact
+    "serious" or "critical" is a problem, reported with its rule id, help
+    text, the number of elements and the first few of their CSS selectors;
+    "moderate" and "minor" ones are not reported;
 
 and saves a full-page screenshot of the page as ``<screenshots>/<page>.png``
 (``book/intro.html`` -> ``book-intro.png``).
@@ -439,6 +446,29 @@ EXPLORERS_JS = r"""
 }
 """
 
+# axe-core, fetched by tools/fetch_web_assets.py into the git-ignored _assets/test
+# (kept out of _assets/web, which is published with the book).
+AXE_SCRIPT = Path(
+    os.environ.get("QNB_AXE") or Path(__file__).resolve().parent.parent / "_assets" / "test" / "axe.min.js"
+)
+AXE_IMPACTS = ("serious", "critical")  # reported; "moderate" and "minor" are not
+AXE_TARGETS_SHOWN = 3
+
+# resultTypes: only violations are reported, so axe need not compute selectors for
+# every element that passed a rule (it keeps one per rule), which saves time on the
+# long chapters.
+AXE_JS = r"""
+async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  // a target is a list of selectors: one per nested iframe or shadow root
+  const selector = t => Array.isArray(t) ? t.join(' >> ') : String(t);
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    targets: v.nodes.slice(0, __SHOWN__).map(n => n.target.map(selector).join(' >> ')),
+  }));
+}
+""".replace("__SHOWN__", str(AXE_TARGETS_SHOWN))
+
 
 # --------------------------------------------------------------------------
 # server and browser
@@ -657,6 +687,8 @@ class BookChecker:
                 )
                 lap("screenshot")
 
+            self._check_accessibility(page, page_path, problem)  # (f)
+
             # (d) errors, (e) requests off the machine, HTTP errors
             for msg in console_errors:
                 # a failed load is reported below, with its URL
@@ -820,6 +852,29 @@ class BookChecker:
         if before is not None and figure["src"] == before[1]:
             problem(f"{where}: the figure did not change")
         return (figure["state"], figure["src"])
+
+    def _check_accessibility(self, page, page_path: str, problem) -> None:
+        """(f): axe-core on the settled page; its serious and critical violations are problems.
+
+        Runs after the screenshot, so a page is photographed as a reader sees it;
+        records its own time as the step "axe" of the page's timings.
+        """
+        start = time.monotonic()
+        if not AXE_SCRIPT.is_file():
+            problem(
+                f"accessibility not checked: {AXE_SCRIPT} is missing; fetch it with "
+                "`python3 tools/fetch_web_assets.py --dest _assets` (make test runs it when _assets is out of date)"
+            )
+            return
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        for v in page.evaluate(AXE_JS):
+            if v["impact"] in AXE_IMPACTS:
+                more = ", ..." if v["count"] > len(v["targets"]) else ""
+                problem(
+                    f"accessibility ({v['impact']}) {v['id']}: {v['help']}; "
+                    f"{v['count']} elements: {', '.join(v['targets'])}{more}"
+                )
+        self.timings.setdefault(page_path, {})["axe"] = round(time.monotonic() - start, 2)
 
 
 def check_book(

@@ -18,8 +18,19 @@ recorded below, and unpacks the files the pages load into ``_assets/web/``:
                                     ``output`` built in, plus its icon fonts
 
 ``_config.yml`` lists ``_assets/web`` in ``html_static_path``, so Sphinx copies
-these into ``_build/html/_static/``.  ``_assets/`` is git-ignored; ``make book``
-runs this script whenever the folder is missing or this script or
+these into ``_build/html/_static/``.
+
+One more package is for the tests only and is kept out of ``_assets/web``, so
+that it never reaches the published book:
+
+``_assets/test/axe.min.js``         axe-core, the accessibility engine that
+                                    tests/browser_check.py injects into every
+                                    page it opens
+
+``_assets/versions.json`` records the version of every package, grouped by
+where it was unpacked (``web`` or ``test``); the Makefile uses it as the stamp
+of this script.  ``_assets/`` is git-ignored; ``make book`` and ``make test``
+run this script whenever the folder is missing or this script or
 ``tools/widgets-config.js`` changed.
 
 Usage: ``python3 tools/fetch_web_assets.py [--dest _assets]``
@@ -53,7 +64,14 @@ PACKAGES = {
         "1.0.15",
         "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
     ),
+    # Test only: unpacked into _assets/test, never into the published _assets/web.
+    "axe-core": (
+        "4.14.1",
+        "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+    ),
 }
+# The packages unpacked into _assets/test; every other one goes to _assets/web.
+TEST_PACKAGES = {"axe-core"}
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +103,45 @@ def unpack(tarball: Path, into: Path) -> Path:
     return into / "package"
 
 
+def install(folder: Path, fill) -> None:
+    """Fill a fresh staging folder, then replace folder with it (no half-written folder)."""
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    fill(staging)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+
+
+def copy_licenses(staging: Path, unpacked: dict, names) -> None:
+    for name in names:
+        for lic in ("LICENSE", "LICENSE-3RD-PARTY.txt"):
+            if (unpacked[name] / lic).exists():
+                # LICENSE.mathjax, LICENSE-3RD-PARTY.axe-core: one folder holds several packages
+                shutil.copy2(unpacked[name] / lic, staging / f"{Path(lic).stem}.{name.replace('/', '__')}")
+
+
+def fill_web(staging: Path, unpacked: dict) -> None:
+    """What the published book loads (copied into _build/html/_static)."""
+    (staging / "widgets").mkdir()
+    shutil.copytree(unpacked["mathjax"] / "es5", staging / "mathjax")
+    shutil.copy2(unpacked["requirejs"] / "require.js", staging / "widgets" / "require.js")
+    shutil.copy2(ROOT / "tools" / "widgets-config.js", staging / "widgets" / "config.js")
+    # embed-amd.js computes its public path from its own URL and loads the
+    # icon fonts (hashed file names) from beside itself: copy them all.
+    dist = unpacked["@jupyter-widgets/html-manager"] / "dist"
+    for f in dist.iterdir():
+        if f.name == "embed-amd.js" or f.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"}:
+            shutil.copy2(f, staging / "widgets" / f.name)
+    copy_licenses(staging, unpacked, [n for n in PACKAGES if n not in TEST_PACKAGES])
+
+
+def fill_test(staging: Path, unpacked: dict) -> None:
+    """What only the tests load: axe-core for tests/browser_check.py."""
+    shutil.copy2(unpacked["axe-core"] / "axe.min.js", staging / "axe.min.js")
+    copy_licenses(staging, unpacked, sorted(TEST_PACKAGES))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dest", default=str(ROOT / "_assets"), help="output folder")
@@ -111,30 +168,13 @@ def main(argv: list[str] | None = None) -> int:
             unpacked[name] = unpack(tarball, tmp / name.replace("/", "__"))
             print(f"fetch_web_assets: {name}@{version} ok")
 
-        web = dest / "web"
-        staging = dest / "web.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        (staging / "widgets").mkdir(parents=True)
-
-        shutil.copytree(unpacked["mathjax"] / "es5", staging / "mathjax")
-        shutil.copy2(unpacked["requirejs"] / "require.js", staging / "widgets" / "require.js")
-        shutil.copy2(ROOT / "tools" / "widgets-config.js", staging / "widgets" / "config.js")
-        # embed-amd.js computes its public path from its own URL and loads the
-        # icon fonts (hashed file names) from beside itself: copy them all.
-        dist = unpacked["@jupyter-widgets/html-manager"] / "dist"
-        for f in dist.iterdir():
-            if f.name == "embed-amd.js" or f.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"}:
-                shutil.copy2(f, staging / "widgets" / f.name)
-        for name, pkg in unpacked.items():
-            lic = pkg / "LICENSE"
-            if lic.exists():
-                shutil.copy2(lic, staging / f"LICENSE.{name.replace('/', '__')}")
-
-        shutil.rmtree(web, ignore_errors=True)
-        staging.rename(web)
-        versions = {name: version for name, (version, _) in PACKAGES.items()}
+        install(dest / "web", lambda staging: fill_web(staging, unpacked))
+        install(dest / "test", lambda staging: fill_test(staging, unpacked))
+        versions = {"web": {}, "test": {}}
+        for name, (version, _) in PACKAGES.items():
+            versions["test" if name in TEST_PACKAGES else "web"][name] = version
         (dest / "versions.json").write_text(json.dumps(versions, indent=2) + "\n")
-    print(f"fetch_web_assets: assets in {web}")
+    print(f"fetch_web_assets: assets in {dest / 'web'}, test-only assets in {dest / 'test'}")
     return 0
 
 
