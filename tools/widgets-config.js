@@ -78,3 +78,34 @@
     window.MathJax.Hub = window.MathJax.Hub || hub;
   };
 })();
+
+// 3. Slider names for assistive technology. ipywidgets 8 draws a slider with
+//    noUiSlider, whose handle (role="slider") gets no accessible name: the
+//    description label beside it is not tied to it (axe rule
+//    aria-input-field-name). Tie each handle to its label once the widget
+//    manager has rendered it.
+(function () {
+  var count = 0;
+  function name(root) {
+    var handles = root.querySelectorAll(".widget-slider .noUi-handle[role=slider]");
+    for (var i = 0; i < handles.length; i++) {
+      var handle = handles[i];
+      if (handle.hasAttribute("aria-labelledby") || handle.hasAttribute("aria-label")) continue;
+      var slider = handle.closest(".widget-slider");
+      var label = slider && slider.querySelector(".widget-label");
+      if (!label || !label.textContent.trim()) continue;
+      if (!label.id) label.id = "qnb-slider-label-" + count++;
+      handle.setAttribute("aria-labelledby", label.id);
+    }
+  }
+  function start() {
+    name(document);
+    new MutationObserver(function () { name(document); })
+      .observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
