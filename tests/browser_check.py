@@ -376,6 +376,98 @@ WIDGETS_JS = r"""
 }
 """
 
+# (f) what a reader sees at a glance: code and printed output that fit the text
+# column, and figures that say what they show.
+#
+# Width: at VIEWPORT (1280 x 900) the theme's text column is 688 px wide. A code
+# cell's <pre> keeps 652 px for text after its 16 px padding on each side: 77
+# characters of the code font (here DejaVu Sans Mono 14 px, 8.43 px a
+# character), 75 in a cell collapsed with hide-input (the toggle's frame takes
+# 18 px); printed output (a stream or text/plain <pre>) also holds 77. Every
+# <pre> of a code cell's input or output or of a code block (.highlight), every
+# output area, HTML table and image in a cell's output must fit: nothing
+# scrolled inside it (scrollWidth > clientWidth + 1) and nothing sticking out
+# to the right of the article's text column. Collapsed cells are opened for the
+# measurement (a reader who opens them sees the same) and closed again.
+#
+# Alt text: every <img> outside the theme's own files (_static: launch-button
+# logos) has an alt text that says what it shows: not empty, not a file name or
+# URL (what Sphinx writes when there is none), not a generic word ("figure",
+# "png", ...), and at least three words. Images inside widgets count too.
+GLANCE_JS = r"""
+() => {
+  const GENERIC = new Set(['image', 'img', 'figure', 'fig', 'png', 'jpg', 'jpeg', 'svg', 'plot',
+                           'graph', 'chart', 'picture', 'output', 'alt', 'untitled', 'screenshot']);
+  const FILE_NAME = /^(data:|\S*\/\S*$|\S+\.(png|jpe?g|gif|svg|webp|pdf)$)/i;
+  const where = el => {
+    const cell = el.closest('.cell');
+    const pre = cell ? cell.querySelector('.cell_input pre') : el.closest('pre');
+    const first = pre ? pre.textContent.split('\n').find(l => l.trim()) || '' : '';
+    const sec = el.closest('section[id]');
+    return {cell: first.trim().slice(0, 80), section: sec ? '#' + sec.id : ''};
+  };
+  const closed = Array.from(document.querySelectorAll('details:not([open])'));
+  for (const d of closed) d.open = true;
+  try {
+    const article = document.querySelector('article.bd-article, .bd-article, main') || document.body;
+    const acs = getComputedStyle(article);
+    const columnRight = article.getBoundingClientRect().right - parseFloat(acs.paddingRight || 0);
+    // the width of a character of the code font, for the report
+    let ch = 8.4;
+    const somePre = document.querySelector('.highlight pre');
+    if (somePre) {
+      const probe = document.createElement('span');
+      probe.textContent = 'x'.repeat(100);
+      somePre.appendChild(probe);
+      ch = probe.getBoundingClientRect().width / 100 || ch;
+      probe.remove();
+    }
+    const SELECTORS = [
+      ['input', '.cell_input pre'],
+      ['output', '.cell_output pre'],
+      ['code block', '.highlight pre'],
+      ['output', '.cell_output .output'],
+      ['table', '.cell_output table'],
+      ['image', '.cell_output img'],
+    ];
+    const flagged = new Map();
+    for (const [kind, sel] of SELECTORS) {
+      for (const el of document.querySelectorAll(sel)) {
+        if (flagged.has(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue;
+        const inner = el.scrollWidth - el.clientWidth;
+        const outer = r.right - columnRight;
+        const over = Math.max(inner, outer);
+        if (over > 1) flagged.set(el, {kind: el.closest('.cell_input') ? 'input' : kind, px: Math.round(over)});
+      }
+    }
+    // one report per place: an element whose flagged descendant says it already
+    const overflow = [];
+    for (const [el, f] of flagged) {
+      if (Array.from(flagged.keys()).some(o => o !== el && el.contains(o))) continue;
+      overflow.push({...f, chars: Math.ceil(f.px / ch), ...where(el)});
+    }
+    const alt = [];
+    for (const img of document.images) {
+      const src = img.getAttribute('src') || '';
+      if (/(^|\/)_static\//.test(src)) continue;
+      const text = (img.getAttribute('alt') || '').trim();
+      let why = null;
+      if (!text) why = 'no alt text';
+      else if (FILE_NAME.test(text)) why = 'alt text is a file name';
+      else if (GENERIC.has(text.toLowerCase().replace(/[^a-z]/g, ''))) why = 'generic alt text';
+      else if (text.split(/\s+/).length < 3) why = 'alt text too short to say what it shows';
+      if (why) alt.push({why, alt: text.slice(0, 60), src: src.startsWith('data:') ? src.slice(0, 30) + '...' : src,
+                         widget: !!img.closest('.widget-subarea, .jupyter-widgets'), ...where(img)});
+    }
+    return {overflow, alt, ch};
+  } finally {
+    for (const d of closed) d.open = false;
+  }
+}
+"""
+
 
 # --------------------------------------------------------------------------
 # server and browser
@@ -581,6 +673,7 @@ class BookChecker:
             # (c) widgets
             if WIDGET_VIEW_MIME in html:
                 self._check_widgets(page, html, problem)
+            self._check_glance(page, problem)  # (f) fits the column, alt texts
 
             lap("images+widgets")
 
@@ -682,6 +775,20 @@ class BookChecker:
                 )
             if got["outputImages"] < exp["images"]:
                 problem(f"{label}: {got['outputImages']} images in its Output widgets, the widget state has {exp['images']}")
+
+    def _check_glance(self, page, problem) -> None:
+        """(f) code and printed output fit the text column; every image has a real alt text."""
+        found = page.evaluate(GLANCE_JS)
+        for item in found["overflow"]:
+            cell = f" in the cell «{item['cell']}»" if item["cell"] else ""
+            problem(
+                f"{item['kind']} wider than the text column by {item['px']} px "
+                f"(about {item['chars']} characters){cell} {item['section']}"
+            )
+        for item in found["alt"]:
+            place = f"the cell «{item['cell']}»" if item["cell"] else "the page"
+            widget = "widget " if item["widget"] else ""
+            problem(f"{widget}image in {place} {item['section']}: {item['why']} ({item['alt']!r}, {item['src']})")
 
 
 def check_book(
