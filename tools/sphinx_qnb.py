@@ -8,7 +8,20 @@ every page instead; it is served locally, so this costs no network access.
 Sphinx 7.4 can also list an extension's inline script twice on a page (the thebe
 launcher's ``const THEBE_JS_URL = ...`` among them; fixed upstream in Sphinx 8), and
 the second copy is a JavaScript error on every page. Repeated scripts are dropped.
+
+A figure glued from another document (``{glue}`` with ``:doc:`` on the landing page)
+is drawn by myst-nb without alt text, so Sphinx writes the image's file name as its
+alt. It gets the alt text of the notebook cell that glued it (the cell metadata
+``mystnb.image.alt`` that myst-nb gives the same figure in its chapter), so each
+figure has one description, written next to the code that draws it.
 """
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 
 def _script_key(script):
@@ -33,8 +46,58 @@ def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+@lru_cache(maxsize=None)
+def _glued_alt_texts(path: str) -> dict:
+    """{glue key: alt text of the cell that glued it} of one notebook."""
+    if not path.endswith(".ipynb"):
+        return {}
+    alts = {}
+    for cell in json.loads(Path(path).read_text(encoding="utf-8"))["cells"]:
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+        for output in cell.get("outputs", []) if alt else []:
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                alts[name] = alt
+    return alts
+
+
+class _glued_alt(nodes.General, nodes.Element):
+    """Holds a pending cross-document glue reference and the alt text of its images."""
+
+
+class MarkGluedFigures(SphinxPostTransform):
+    """Before myst-nb resolves pending glue references (priority 5), wrap each in a
+    _glued_alt node carrying the alt text of the cell that glued it."""
+
+    default_priority = 4
+
+    def apply(self, **kwargs):
+        from myst_nb.ext.glue.utils import PendingGlueReference
+
+        for ref in list(self.document.findall(PendingGlueReference)):
+            alt = _glued_alt_texts(str(self.env.doc2path(ref.refdoc))).get(ref.key)
+            if alt:
+                wrapper = _glued_alt("", alt=alt)
+                ref.replace_self(wrapper)
+                wrapper.append(ref)
+
+
+class AltForGluedFigures(SphinxPostTransform):
+    """After myst-nb resolved them: give the images the alt text, drop the wrapper."""
+
+    default_priority = 6
+
+    def apply(self, **kwargs):
+        for wrapper in list(self.document.findall(_glued_alt)):
+            for image in wrapper.findall(nodes.image):
+                image["alt"] = wrapper["alt"]
+            wrapper.replace_self(list(wrapper.children))
+
+
 def setup(app):
     app.set_html_assets_policy("always")
+    app.add_post_transform(MarkGluedFigures)
+    app.add_post_transform(AltForGluedFigures)
     # Late (priority 900): extensions add their page scripts in html-page-context too.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
-    return {"version": "0.2", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "0.3", "parallel_read_safe": True, "parallel_write_safe": True}
