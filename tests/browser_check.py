@@ -16,7 +16,12 @@ pip package; its own browser downloads are never used). For each page it checks
 (c) widgets: on a page that embeds ``application/vnd.jupyter.widget-view+json``
     the ipywidgets HTML manager rendered each view, with the sliders and
     dropdowns that the saved widget state describes, and the images saved in
-    Output widgets, none of them twice;
+    Output widgets, none of them twice; and the widgets respond without a
+    kernel: every control sits in a ``qnb.explore`` widget with precomputed
+    states, and each control is stepped through all its values (at least three
+    moves), each step showing exactly one new, loaded figure whose
+    ``data-qnb-state`` names the values the controls show and which has an alt
+    text;
 (d) no JavaScript error: no console message of type error, no uncaught
     exception;
 (e) nothing leaves the machine: every request whose host is not 127.0.0.1 or
@@ -28,6 +33,9 @@ pip package; its own browser downloads are never used). For each page it checks
     "serious" or "critical" is a problem, reported with its rule id, help
     text, the number of elements and the first few of their CSS selectors;
     "moderate" and "minor" ones are not reported;
+(g) at a glance: code cells and printed output fit the text column at 1280 px
+    (nothing scrolls sideways), and every image has an alt text saying what it
+    shows;
 
 and saves a full-page screenshot of the page as ``<screenshots>/<page>.png``
 (``book/intro.html`` -> ``book-intro.png``).
@@ -404,6 +412,98 @@ WIDGETS_JS = r"""
 }
 """
 
+# (g) what a reader sees at a glance: code and printed output that fit the text
+# column, and figures that say what they show.
+#
+# Width: at VIEWPORT (1280 x 900) the theme's text column is 688 px wide. A code
+# cell's <pre> keeps 652 px for text after its 16 px padding on each side: 77
+# characters of the code font (here DejaVu Sans Mono 14 px, 8.43 px a
+# character), 75 in a cell collapsed with hide-input (the toggle's frame takes
+# 18 px); printed output (a stream or text/plain <pre>) also holds 77. Every
+# <pre> of a code cell's input or output or of a code block (.highlight), every
+# output area, HTML table and image in a cell's output must fit: nothing
+# scrolled inside it (scrollWidth > clientWidth + 1) and nothing sticking out
+# to the right of the article's text column. Collapsed cells are opened for the
+# measurement (a reader who opens them sees the same) and closed again.
+#
+# Alt text: every <img> outside the theme's own files (_static: launch-button
+# logos) has an alt text that says what it shows: not empty, not a file name or
+# URL (what Sphinx writes when there is none), not a generic word ("figure",
+# "png", ...), and at least three words. Images inside widgets count too.
+GLANCE_JS = r"""
+() => {
+  const GENERIC = new Set(['image', 'img', 'figure', 'fig', 'png', 'jpg', 'jpeg', 'svg', 'plot',
+                           'graph', 'chart', 'picture', 'output', 'alt', 'untitled', 'screenshot']);
+  const FILE_NAME = /^(data:|\S*\/\S*$|\S+\.(png|jpe?g|gif|svg|webp|pdf)$)/i;
+  const where = el => {
+    const cell = el.closest('.cell');
+    const pre = cell ? cell.querySelector('.cell_input pre') : el.closest('pre');
+    const first = pre ? pre.textContent.split('\n').find(l => l.trim()) || '' : '';
+    const sec = el.closest('section[id]');
+    return {cell: first.trim().slice(0, 80), section: sec ? '#' + sec.id : ''};
+  };
+  const closed = Array.from(document.querySelectorAll('details:not([open])'));
+  for (const d of closed) d.open = true;
+  try {
+    const article = document.querySelector('article.bd-article, .bd-article, main') || document.body;
+    const acs = getComputedStyle(article);
+    const columnRight = article.getBoundingClientRect().right - parseFloat(acs.paddingRight || 0);
+    // the width of a character of the code font, for the report
+    let ch = 8.4;
+    const somePre = document.querySelector('.highlight pre');
+    if (somePre) {
+      const probe = document.createElement('span');
+      probe.textContent = 'x'.repeat(100);
+      somePre.appendChild(probe);
+      ch = probe.getBoundingClientRect().width / 100 || ch;
+      probe.remove();
+    }
+    const SELECTORS = [
+      ['input', '.cell_input pre'],
+      ['output', '.cell_output pre'],
+      ['code block', '.highlight pre'],
+      ['output', '.cell_output .output'],
+      ['table', '.cell_output table'],
+      ['image', '.cell_output img'],
+    ];
+    const flagged = new Map();
+    for (const [kind, sel] of SELECTORS) {
+      for (const el of document.querySelectorAll(sel)) {
+        if (flagged.has(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue;
+        const inner = el.scrollWidth - el.clientWidth;
+        const outer = r.right - columnRight;
+        const over = Math.max(inner, outer);
+        if (over > 1) flagged.set(el, {kind: el.closest('.cell_input') ? 'input' : kind, px: Math.round(over)});
+      }
+    }
+    // one report per place: an element whose flagged descendant says it already
+    const overflow = [];
+    for (const [el, f] of flagged) {
+      if (Array.from(flagged.keys()).some(o => o !== el && el.contains(o))) continue;
+      overflow.push({...f, chars: Math.ceil(f.px / ch), ...where(el)});
+    }
+    const alt = [];
+    for (const img of document.images) {
+      const src = img.getAttribute('src') || '';
+      if (/(^|\/)_static\//.test(src)) continue;
+      const text = (img.getAttribute('alt') || '').trim();
+      let why = null;
+      if (!text) why = 'no alt text';
+      else if (FILE_NAME.test(text)) why = 'alt text is a file name';
+      else if (GENERIC.has(text.toLowerCase().replace(/[^a-z]/g, ''))) why = 'generic alt text';
+      else if (text.split(/\s+/).length < 3) why = 'alt text too short to say what it shows';
+      if (why) alt.push({why, alt: text.slice(0, 60), src: src.startsWith('data:') ? src.slice(0, 30) + '...' : src,
+                         widget: !!img.closest('.widget-subarea, .jupyter-widgets'), ...where(img)});
+    }
+    return {overflow, alt, ch};
+  } finally {
+    for (const d of closed) d.open = false;
+  }
+}
+"""
+
 
 EXPLORERS_JS = r"""
 () => {
@@ -675,6 +775,7 @@ class BookChecker:
             if WIDGET_VIEW_MIME in html:
                 self._check_widgets(page, html, problem)
                 self._move_explorers(page, problem)
+            self._check_glance(page, problem)  # (g) fits the column, alt texts
 
             lap("images+widgets")
 
@@ -875,6 +976,20 @@ class BookChecker:
                     f"{v['count']} elements: {', '.join(v['targets'])}{more}"
                 )
         self.timings.setdefault(page_path, {})["axe"] = round(time.monotonic() - start, 2)
+
+    def _check_glance(self, page, problem) -> None:
+        """(g) code and printed output fit the text column; every image has a real alt text."""
+        found = page.evaluate(GLANCE_JS)
+        for item in found["overflow"]:
+            cell = f" in the cell «{item['cell']}»" if item["cell"] else ""
+            problem(
+                f"{item['kind']} wider than the text column by {item['px']} px "
+                f"(about {item['chars']} characters){cell} {item['section']}"
+            )
+        for item in found["alt"]:
+            place = f"the cell «{item['cell']}»" if item["cell"] else "the page"
+            widget = "widget " if item["widget"] else ""
+            problem(f"{widget}image in {place} {item['section']}: {item['why']} ({item['alt']!r}, {item['src']})")
 
 
 def check_book(

@@ -24,9 +24,21 @@ Two pieces of markup that the packages write into a page's body fail the accessi
 check of tests/browser_check.py (axe-core) and are rewritten (``BODY_FIXES``). The
 book's stylesheet (book/_static/qnb.css) and the theme templates it overrides
 (book/_templates/) are the rest of this theme layer.
+
+A figure glued from another document (``{glue}`` with ``:doc:`` on the landing page)
+is drawn by myst-nb without alt text, so Sphinx writes the image's file name as its
+alt. It gets the alt text of the notebook cell that glued it (the cell metadata
+``mystnb.image.alt`` that myst-nb gives the same figure in its chapter), so each
+figure has one description, written next to the code that draws it.
 """
 
+import json
 import os
+from functools import lru_cache
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 # (what the packages write, what the page gets instead): exact strings, so a change
 # upstream leaves the page as it was and the accessibility check reports it again.
@@ -79,9 +91,59 @@ def _record_execution_mode(app, pagename, templatename, context, doctree):
         context["metatags"] = context.get("metatags", "") + meta
 
 
+@lru_cache(maxsize=None)
+def _glued_alt_texts(path: str) -> dict:
+    """{glue key: alt text of the cell that glued it} of one notebook."""
+    if not path.endswith(".ipynb"):
+        return {}
+    alts = {}
+    for cell in json.loads(Path(path).read_text(encoding="utf-8"))["cells"]:
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+        for output in cell.get("outputs", []) if alt else []:
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                alts[name] = alt
+    return alts
+
+
+class _glued_alt(nodes.General, nodes.Element):
+    """Holds a pending cross-document glue reference and the alt text of its images."""
+
+
+class MarkGluedFigures(SphinxPostTransform):
+    """Before myst-nb resolves pending glue references (priority 5), wrap each in a
+    _glued_alt node carrying the alt text of the cell that glued it."""
+
+    default_priority = 4
+
+    def apply(self, **kwargs):
+        from myst_nb.ext.glue.utils import PendingGlueReference
+
+        for ref in list(self.document.findall(PendingGlueReference)):
+            alt = _glued_alt_texts(str(self.env.doc2path(ref.refdoc))).get(ref.key)
+            if alt:
+                wrapper = _glued_alt("", alt=alt)
+                ref.replace_self(wrapper)
+                wrapper.append(ref)
+
+
+class AltForGluedFigures(SphinxPostTransform):
+    """After myst-nb resolved them: give the images the alt text, drop the wrapper."""
+
+    default_priority = 6
+
+    def apply(self, **kwargs):
+        for wrapper in list(self.document.findall(_glued_alt)):
+            for image in wrapper.findall(nodes.image):
+                image["alt"] = wrapper["alt"]
+            wrapper.replace_self(list(wrapper.children))
+
+
 def setup(app):
     os.environ["QNB_STATIC_WIDGETS"] = "1"  # qnb.figure_explorer.STATIC_ENV
     app.set_html_assets_policy("always")
+    app.add_post_transform(MarkGluedFigures)
+    app.add_post_transform(AltForGluedFigures)
     # Late (priority 900): extensions add their page scripts in html-page-context too.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("html-page-context", _fix_body_markup)
