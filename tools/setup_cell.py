@@ -35,10 +35,11 @@ TAGS = [TAG, "hide-input"]
 CELL_ID = "qnb-setup"
 
 TEMPLATE = '''\
-# Setup for a notebook opened on its own (e.g. with the book's Colab button): install qnb
-# and the stored data files it reads (data/*.npz). Where qnb is importable (a checkout with
-# its venv, Binder, the book build) nothing happens. The environment variable QNB_SOURCE
-# says where from: a repository URL with @branch (default below) or a local checkout's path.
+# Setup for a notebook opened on its own (e.g. from the book's Colab
+# button): install qnb and the stored data files it reads (data/*.npz).
+# Where qnb is importable (a checkout with its venv, Binder, the book
+# build) nothing happens. QNB_SOURCE says where from: a repository URL
+# with @branch (default below) or the path of a local checkout.
 # Written by tools/setup_cell.py from _config.yml: change it there.
 import importlib.util
 
@@ -47,15 +48,20 @@ if importlib.util.find_spec("qnb") is None:
     import subprocess
     import sys
 
-    QNB_SOURCE = os.environ.get("QNB_SOURCE", "{url}@{branch}")
+    QNB_SOURCE = os.environ.get("QNB_SOURCE",
+                                "{url}@{branch}")
     # pip installs a repository URL through git, a local folder directly.
-    spec = "git+" + QNB_SOURCE if QNB_SOURCE.startswith(("https://", "http://")) else QNB_SOURCE
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", spec])
-    importlib.invalidate_caches()  # so that this running kernel finds the new package
+    remote = QNB_SOURCE.startswith(("https://", "http://"))
+    spec = "git+" + QNB_SOURCE if remote else QNB_SOURCE
+    subprocess.check_call(
+        [sys.executable, "-m", "pip", "install", "--quiet", spec])
+    importlib.invalidate_caches()  # so this running kernel finds qnb
     import qnb
 
-    fetched = qnb.fetch_stored_data("data", QNB_SOURCE)  # only the missing files; checked by sha256
-    print(f"qnb installed from {{spec}}; data/ received {{len(fetched)}} file(s)")'''
+    # Only the missing files, each checked by its sha256.
+    fetched = qnb.fetch_stored_data("data", QNB_SOURCE)
+    print(f"qnb installed from {{spec}}; "
+          f"data/ received {{len(fetched)}} file(s)")'''
 
 
 def repository(config: Path = CONFIG) -> tuple[str, str]:
