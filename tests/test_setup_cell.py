@@ -11,6 +11,7 @@ import copy
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_every_notebook_carries_the_current_setup_cell(path):
 def test_the_cell_installs_from_the_repository_of_config():
     repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
     default = f"{repository['url'].rstrip('/')}@{repository['branch']}"
-    assert f'os.environ.get("QNB_SOURCE", "{default}")' in SOURCE
+    assert re.search(r'os\.environ\.get\("QNB_SOURCE",\s*"' + re.escape(default) + r'"\)', SOURCE)
     assert default == stored_data.DEFAULT_SOURCE  # the cell and qnb.fetch_stored_data agree
     compile(SOURCE, "setup cell", "exec")
 
