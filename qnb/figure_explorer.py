@@ -20,6 +20,9 @@ Every state carries what it shows: its ``<figure>`` has a ``data-qnb-state`` att
 (the control labels and values, as JSON) and its image an alt text naming the values, so a
 test (``tests/browser_check.py``) can move the controls and check the figure that appears.
 
+The grid's figures are drawn by forked worker processes where the platform allows it
+(Linux): a chapter's grid of 81 figures then takes half the time on two processors.
+
 matplotlib and ipywidgets are imported when a figure is explored, so ``import qnb`` does
 not need them.
 """
@@ -35,6 +38,7 @@ import itertools
 import json
 import os
 import string
+import sys
 
 STATIC_ENV = "QNB_STATIC_WIDGETS"
 """Environment variable that selects the precomputed grid (value ``"1"``)."""
@@ -52,7 +56,7 @@ def static_mode() -> bool:
     return os.environ.get(STATIC_ENV) == "1"
 
 
-def explore(function, controls, grid, alt, *, static=None, dpi=DPI):
+def explore(function, controls, grid, alt, *, static=None, dpi=DPI, workers=None):
     """A figure redrawn from controls: live in a kernel, a precomputed grid on a static page.
 
     Parameters
@@ -76,6 +80,10 @@ def explore(function, controls, grid, alt, *, static=None, dpi=DPI):
         :func:`static_mode`.
     dpi : float
         Resolution of the precomputed PNGs.
+    workers : int, optional
+        Processes that draw the grid's figures (static mode). Default: the processors
+        available, on Linux, where the workers are forked from this process and so inherit
+        ``function`` without pickling it; 1 elsewhere. The page is the same for any value.
 
     Returns
     -------
@@ -92,8 +100,9 @@ def explore(function, controls, grid, alt, *, static=None, dpi=DPI):
     ValueError
         If the grid's names differ from the controls', a grid value is repeated, missing
         the control's default or outside what the control accepts, the grid has more than
-        :data:`MAX_STATES` states, or ``alt`` names something else or omits a varying
-        control.
+        :data:`MAX_STATES` states, ``alt`` names something else or omits a varying
+        control, or ``workers`` is not a positive integer (or is above 1 where processes
+        cannot be forked).
     """
     _check_arguments(function, controls, grid, alt)
     if not isinstance(dpi, (int, float)) or isinstance(dpi, bool) or not dpi > 0:
@@ -102,8 +111,9 @@ def explore(function, controls, grid, alt, *, static=None, dpi=DPI):
         static = static_mode()
     if not isinstance(static, bool):
         raise TypeError(f"static must be None, True or False, got {static!r}")
+    workers = _check_workers(workers)
     if static:
-        return _static_explorer(function, controls, grid, alt, dpi)
+        return _static_explorer(function, controls, grid, alt, dpi, workers)
     return _live_explorer(function, controls)
 
 
@@ -147,6 +157,17 @@ def _check_arguments(function, controls, grid, alt):
     if states > MAX_STATES:
         raise ValueError(f"grid has {states} states; at most {MAX_STATES} fit in a page")
     _check_alt(alt, grid)
+
+
+def _check_workers(workers):
+    forkable = sys.platform.startswith("linux")
+    if workers is None:
+        return len(os.sched_getaffinity(0)) if forkable else 1
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if workers > 1 and not forkable:
+        raise ValueError(f"workers > 1 needs forked processes (Linux); got workers={workers}")
+    return workers
 
 
 def _check_control(name, control, values):
@@ -199,18 +220,20 @@ def _check_alt(alt, grid):
 # --- the static explorer ----------------------------------------------------------------
 
 
-def _static_explorer(function, controls, grid, alt, dpi):
+def _static_explorer(function, controls, grid, alt, dpi, workers):
     from ipywidgets import HTML, VBox, jslink
 
     names = list(controls)
     values = {name: list(grid[name]) for name in names}
     labels = {name: [_label(controls[name], v) for v in values[name]] for name in names}
     selectors = {name: _selector(controls[name], values[name], labels[name]) for name in names}
+    combos = list(itertools.product(*(range(len(values[name])) for name in names)))
+    points = [{name: values[name][i] for name, i in zip(names, combo)} for combo in combos]
+    drawn = _draw_all(function, points, dpi, workers)
     states = {}
-    for combo in itertools.product(*(range(len(values[name])) for name in names)):
-        point = {name: values[name][i] for name, i in zip(names, combo)}
+    for combo, point, (text, png) in zip(combos, points, drawn):
         shown = {_description(controls[name], name): labels[name][i] for name, i in zip(names, combo)}
-        states[combo] = _state_html(function, point, shown, alt.format(**point), dpi)
+        states[combo] = _state_html(text, png, shown, alt.format(**point))
     stacks_by_level = [[] for _ in names]
     root = _nested_stack(names, values, controls, states, (), stacks_by_level)
     for name, stacks in zip(names, stacks_by_level):
@@ -265,8 +288,33 @@ def _nested_stack(names, values, controls, states, prefix, stacks_by_level):
     return stack
 
 
-def _state_html(function, point, shown, alt, dpi):
-    """One precomputed state: printed text and figure, labelled with the control values."""
+# The function being drawn, for forked workers: they inherit it from the parent, so it
+# need not be picklable (a chapter's plotting function lives in the notebook).
+_DRAWING = None
+
+
+def _draw_all(function, points, dpi, workers):
+    """(printed text, PNG bytes) for each point, in order; forked workers when workers > 1."""
+    global _DRAWING
+    workers = min(workers, len(points))
+    if workers == 1:
+        return [_draw(function, point, dpi) for point in points]
+    import multiprocessing
+
+    _DRAWING = function
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.starmap(_draw_forked, [(point, dpi) for point in points], chunksize=1)
+    finally:
+        _DRAWING = None
+
+
+def _draw_forked(point, dpi):
+    return _draw(_DRAWING, point, dpi)
+
+
+def _draw(function, point, dpi):
+    """Call the function at one point; return what it printed and its figure as PNG bytes."""
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
@@ -278,8 +326,12 @@ def _state_html(function, point, shown, alt, dpi):
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=dpi)
     plt.close(fig)
-    data = base64.b64encode(png.getvalue()).decode("ascii")
-    text = printed.getvalue().rstrip("\n")
+    return printed.getvalue().rstrip("\n"), png.getvalue()
+
+
+def _state_html(text, png, shown, alt):
+    """One precomputed state: printed text and figure, labelled with the control values."""
+    data = base64.b64encode(png).decode("ascii")
     pre = f'<pre class="qnb-state-text">{html.escape(text)}</pre>' if text else ""
     state = html.escape(json.dumps(shown), quote=True)
     return (

@@ -125,6 +125,8 @@ def test_mode_follows_the_environment(monkeypatch):
         (dict(alt=""), TypeError, "alt"),
         (dict(dpi=0), ValueError, "dpi"),
         (dict(static="yes"), TypeError, "static"),
+        (dict(workers=0), ValueError, "workers"),
+        (dict(workers=2.0), ValueError, "workers"),
     ],
 )
 def test_bad_arguments_name_the_argument(change, error, match):
@@ -146,3 +148,27 @@ def test_too_many_states_and_wrong_return_type():
         qnb.explore(lambda a: None, many, dict(a=[0]), "x", static=True)
     with pytest.raises(ValueError, match="no argument named 'b'"):
         qnb.explore(lambda a: None, dict(b=IntSlider()), dict(b=[0]), "x", static=True)
+
+
+def test_forked_workers_draw_the_same_page_as_one_process():
+    # The function is a closure: forked workers inherit it, nothing is pickled.
+    offset = 0.5
+
+    def shifted(a=2, kind="sin"):
+        return draw(a + offset, kind)
+
+    pages = [leaves(qnb.explore(shifted, controls(), GRID, ALT, static=True, workers=w).children[2])
+             for w in (1, 2)]
+    assert [leaf.value for leaf in pages[0]] == [leaf.value for leaf in pages[1]]
+    assert "a = 3.5 &lt;cos&gt;" in pages[1][-1].value
+
+
+def test_an_error_in_a_worker_reaches_the_caller():
+    def broken(a=2, kind="sin"):
+        if a == 3:
+            raise RuntimeError("no figure at a = 3")
+        return draw(a, kind)
+
+    with pytest.raises(RuntimeError, match="a = 3"):
+        qnb.explore(broken, controls(), GRID, ALT, static=True, workers=2)
+    plt.close("all")
