@@ -12,8 +12,8 @@ files. The slow test rebuilds that situation here:
   and ``book/data/*.npz`` in a temporary folder (pip builds in the source folder, so never
   in the checkout; and no network beyond pip's index is used).
 
-If the committed notebook carries the setup cell, that cell is what runs, and it must be
-the current one; if it carries none yet, the tool inserts it into the copy.
+The setup cell that runs is the one committed in the notebook, and it must be the current
+one (tools/setup_cell.py writes it).
 
 The fast test checks, for every notebook, what the slow one checks for one: that it
 imports nothing a Colab runtime lacks, unless the import is guarded.
@@ -184,16 +184,13 @@ def test_a_notebook_opened_alone_installs_qnb_and_its_data_then_runs(tmp_path):
     tool = load_tool()
     cell_source = tool.cell_source()
 
-    # The notebook, alone in an empty folder, with the setup cell as committed (or inserted).
+    # The notebook, alone in an empty folder, with the setup cell as committed.
     work = tmp_path / "content"
     work.mkdir()
     nb = tool.read(ROOT / "book" / NOTEBOOK)
-    if any(tool.TAG in c.get("metadata", {}).get("tags", []) for c in nb["cells"]):
-        found = tool.problems(nb, cell_source)
-        assert not found, (f"book/{NOTEBOOK}'s setup cell is not the current one ({'; '.join(found)}): "
-                           "run .venv/bin/python tools/setup_cell.py")
-    else:
-        assert tool.apply(nb, cell_source)  # the notebooks do not carry the cell yet
+    found = tool.problems(nb, cell_source)
+    assert not found, (f"book/{NOTEBOOK}'s setup cell is not the current one ({'; '.join(found)}): "
+                       "run .venv/bin/python tools/setup_cell.py")
     tool.write(work / NOTEBOOK, nb)
 
     built_before = build_products()
