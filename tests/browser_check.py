@@ -880,6 +880,50 @@ class BookChecker:
             if got["outputImages"] < exp["images"]:
                 problem(f"{label}: {got['outputImages']} images in its Output widgets, the widget state has {exp['images']}")
 
+    def check_explorers_offline(self, page_path: str) -> list[str]:
+        """Open one page from ``file://`` with every network request refused; step its widgets.
+
+        The published book may be read from a folder, with no server and no network. Only
+        ``file:``, ``data:`` and ``blob:`` URLs load; anything else is aborted and
+        reported. The widgets must render and respond to every control
+        (:meth:`_move_explorers`), with no JavaScript error.
+        """
+        problems: list[str] = []
+
+        def problem(msg: str) -> None:
+            problems.append(f"{page_path} (file://): {msg}")
+
+        context = self.browser.new_context(viewport=VIEWPORT, color_scheme="light", service_workers="block")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(WAIT_TIMEOUT_MS)
+            refused: list[str] = []
+            errors: list[str] = []
+
+            def route(r):
+                if r.request.url.startswith(("file:", "data:", "blob:")):
+                    r.continue_()
+                else:
+                    refused.append(r.request.url)
+                    r.abort("internetdisconnected")
+
+            context.route("**/*", route)
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda err: errors.append(f"uncaught {err.name}: {err.message}"))
+            page.goto((self.html_dir / page_path).resolve().as_uri(), wait_until="load", timeout=NAV_TIMEOUT_MS)
+            html = (self.html_dir / page_path).read_text(encoding="utf-8", errors="replace")
+            self._settle(page, html, problem)
+            self._move_explorers(page, problem)
+            for url in dict.fromkeys(refused):
+                problem(f"request refused (the network is off): {url}")
+            for msg in errors:
+                problem(f"JavaScript error: {msg}")
+        except Exception as exc:
+            problem(f"check aborted: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        finally:
+            context.close()
+        return problems
+
     def _move_explorers(self, page, problem) -> None:
         """Step every control of every qnb.explore widget; the figure must follow each step.
 

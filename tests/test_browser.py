@@ -63,6 +63,26 @@ def test_page_in_browser(browser, page):
         pytest.fail(f"{len(problems)} problems on {page}:\n" + "\n".join(problems), pytrace=False)
 
 
+def explorer_pages() -> list:
+    if not HTML.is_dir():
+        return [pytest.param(None, id="no-book", marks=pytest.mark.skip(reason=NO_BOOK))]
+    pages = [p for p in browser_check.discover_pages(HTML)
+             if "qnb-explorer" in (HTML / p).read_text(encoding="utf-8", errors="replace")]
+    return [pytest.param(page, id=page) for page in pages] or [pytest.param(None, id="no-widgets")]
+
+
+@pytest.mark.parametrize("page", explorer_pages())
+def test_widgets_respond_from_file_url_with_the_network_off(browser, page):
+    """The acceptance test of the static widgets: from file://, offline, every control moves its figure."""
+    if page is None:
+        pytest.fail(f"no page of {HTML} has a qnb.explore widget")
+    if isinstance(browser, str):
+        pytest.fail(f"QNB_REQUIRE_BROWSER=1, but {browser}")
+    problems = browser.check_explorers_offline(page)
+    if problems:
+        pytest.fail(f"{len(problems)} problems on {page}:\n" + "\n".join(problems), pytrace=False)
+
+
 def toc_files(entry) -> list[str]:
     """The 'root' and 'file' entries of a parsed _toc.yml, at any depth."""
     found = []
