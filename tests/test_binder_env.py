@@ -31,7 +31,6 @@ registered ``slow`` marker and has "binder" in its name:
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -42,6 +41,8 @@ from pathlib import Path
 import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
+
+from fresh_env import isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -137,26 +138,6 @@ def binder_plan(env: dict) -> tuple[str | None, list[str], list[str], bool]:
 
 
 # --- running things in the new environment ------------------------------------
-
-
-def isolated_env(venv: Path, home: Path) -> dict[str, str]:
-    """The variables a fresh Binder session would see, for commands run in ``venv``.
-
-    pip keeps this machine's configuration (its package index); Jupyter, IPython
-    and matplotlib get empty per-user directories so that nothing installed for
-    the developer (a kernel spec, a startup script, a style) takes part.
-    """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "JUPYTER", "QNB_", "CONDA"))
-           and k not in {"VIRTUAL_ENV", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR"}}
-    env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
-                     ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
-                     ("MPLCONFIGDIR", "matplotlib")]:
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    return env
 
 
 def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: int, what: str) -> float:

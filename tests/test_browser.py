@@ -51,16 +51,21 @@ def browser():
         yield checker
 
 
+def run_check(browser, page, check: str, no_page: str) -> None:
+    """Run one BookChecker check on one page; fail with every problem it found."""
+    if page is None:
+        pytest.fail(no_page)
+    if isinstance(browser, str):
+        pytest.fail(f"QNB_REQUIRE_BROWSER=1, but {browser}")
+    problems = getattr(browser, check)(page)
+    if problems:
+        pytest.fail(f"{len(problems)} problems on {page}:\n" + "\n".join(problems), pytrace=False)
+
+
 @pytest.mark.parametrize("page", page_params())
 def test_page_in_browser(browser, page):
     """Math typeset, images loaded, widgets rendered, no JS error, nothing off the machine."""
-    if page is None:
-        pytest.fail(f"no HTML pages under {HTML}")
-    if isinstance(browser, str):
-        pytest.fail(f"QNB_REQUIRE_BROWSER=1, but {browser}")
-    problems = browser.check_page(page)
-    if problems:
-        pytest.fail(f"{len(problems)} problems on {page}:\n" + "\n".join(problems), pytrace=False)
+    run_check(browser, page, "check_page", f"no HTML pages under {HTML}")
 
 
 def explorer_pages() -> list:
@@ -74,13 +79,7 @@ def explorer_pages() -> list:
 @pytest.mark.parametrize("page", explorer_pages())
 def test_widgets_respond_from_file_url_with_the_network_off(browser, page):
     """The acceptance test of the static widgets: from file://, offline, every control moves its figure."""
-    if page is None:
-        pytest.fail(f"no page of {HTML} has a qnb.explore widget")
-    if isinstance(browser, str):
-        pytest.fail(f"QNB_REQUIRE_BROWSER=1, but {browser}")
-    problems = browser.check_explorers_offline(page)
-    if problems:
-        pytest.fail(f"{len(problems)} problems on {page}:\n" + "\n".join(problems), pytrace=False)
+    run_check(browser, page, "check_explorers_offline", f"no page of {HTML} has a qnb.explore widget")
 
 
 def toc_files(entry) -> list[str]:

@@ -30,7 +30,6 @@ import ast
 import importlib.metadata
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 import pytest
 
 import qnb
+from fresh_env import isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -130,26 +130,6 @@ def pinned(name: str) -> str:
     return f"{name}=={importlib.metadata.version(name)}"
 
 
-def fresh_env(venv_dir: Path, home: Path) -> dict[str, str]:
-    """The variables of a fresh runtime for commands run in ``venv_dir``.
-
-    pip keeps this machine's configuration (its package index); nothing else of the
-    developer's carries over: no PYTHONPATH (which would find the checkout's qnb), no QNB_
-    variable, empty Jupyter, IPython and matplotlib directories.
-    """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "JUPYTER", "QNB_", "CONDA"))
-           and k not in {"VIRTUAL_ENV", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR"}}
-    env["VIRTUAL_ENV"] = str(venv_dir)
-    env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
-                     ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
-                     ("MPLCONFIGDIR", "matplotlib")]:
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    return env
-
-
 def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: int, what: str, hint: str = "") -> str:
     """Run ``cmd``; fail with the end of its output if it fails. Returns its stdout."""
     try:
@@ -196,7 +176,7 @@ def test_a_notebook_opened_alone_installs_qnb_and_its_data_then_runs(tmp_path):
     built_before = build_products()
     source = source_copy(tmp_path / "qnb-source")
     venv_dir, home = tmp_path / "colab-venv", tmp_path / "home"
-    env = fresh_env(venv_dir, home)
+    env = isolated_env(venv_dir, home)
     python = venv_dir / "bin" / "python"
 
     start = time.perf_counter()
