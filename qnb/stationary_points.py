@@ -254,7 +254,7 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
     >>> from qnb import gaussian_teacher, gram, labels, sample_inputs
     >>> B_star = 2 * gram(gaussian_teacher(2, 2, rng=1))
     >>> X = sample_inputs(6, 2, rng=2)
-    >>> res = stationary_points(X, labels(X, B_star), 2, starts=6, B_star=B_star)
+    >>> res = stationary_points(X, labels(X, B_star), 2, starts=20, B_star=B_star)
     >>> res.success, bool(res.recovers[0]), int(res.rank[-1])
     (True, True, 0)
     """
