@@ -69,6 +69,7 @@ from .string_profiles import (
     string_profiles,
     string_profiles_seed,
 )
+from .stationary_points import WeightRisk, orbit_dimension, stationary_points
 from .result import Result
 from .figure_explorer import explore
 from .stored_data import STORED_DATA, fetch_stored_data
@@ -87,6 +88,7 @@ __all__ = [
     "StringDynamics",
     "TEACHERS",
     "WeightFlow",
+    "WeightRisk",
     "as_rng",
     "critical_samples",
     "curves_agree",
@@ -117,6 +119,7 @@ __all__ = [
     "log_mean",
     "nested_instance_data",
     "normal_cone_distance",
+    "orbit_dimension",
     "orthonormal_teacher",
     "paper_exponential_loss",
     "paper_late_loss",
@@ -133,6 +136,7 @@ __all__ = [
     "sample_inputs",
     "short_time_eigenvalue",
     "span_condition",
+    "stationary_points",
     "statistical_dimension",
     "string_arclength",
     "string_method",
