@@ -23,7 +23,7 @@ definite) and, for every ``k < d``, points of rank ``k``.
 :func:`stationary_points` finds them by Newton-type root finding on the
 gradient from many starts. The rank of ``W`` is invariant under gradient
 dynamics (``dW/dt = 4 W S`` gives ``W(t) = W(0) Phi(t)`` with ``Phi``
-invertible), and a rank-``k`` ``W`` is ``O(m)``-equivalent to ``[V; 0]`` with
+invertible; the row space itself moves, by ``S``), and a rank-``k`` ``W`` is ``O(m)``-equivalent to ``[V; 0]`` with
 ``V`` of shape ``(k, d)``, where ``grad L([V; 0]) = [grad L_k(V); 0]``: the
 rank-``k`` stationary points of width ``m`` are the stationary points of width
 ``k``, padded with zero rows. The rank-deficient starts (rows in a random
@@ -60,6 +60,9 @@ below ``-EIG_RTOL * max |lambda|``. The certified gradient perturbs the Hessian 
 DEDUP_RTOL = 1e-6
 """Two points are one when ``||B1 - B2||_F <= DEDUP_RTOL * max(||B1||_F, ||B2||_F, b)``, with
 ``b = mean|y| / mean ||x||^2`` the size of a ``B`` that fits labels of the data's size."""
+RECOVERY_RTOL = 1e-6
+"""``B`` recovers ``B_star`` when ``||B - B*||_F <= RECOVERY_RTOL ||B*||_F``; at a certified
+full-rank point above ``N*`` the error is round-off times the conditioning of the fit."""
 DEFAULT_SCALES = (0.3, 1.0, 3.0)
 """Start sizes: ``W^T W ~ scale^2 * b * I`` (``b`` as in ``DEDUP_RTOL``)."""
 
@@ -241,12 +244,13 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
         ``extra_zero = n_zero - orbit_dim``, ``full_rank`` (rank ``d``),
         ``zero_loss`` (loss at most ``ZERO_LOSS_RTOL * mean(y^2)``, the global
         minimum of realizable data), ``local_min`` (``index == 0``), ``hits``
-        (starts that reached it); with ``B_star``: ``B_error``
-        (``||B - B*||_F / ||B*||_F``) and ``recovers`` (``B_error <= 1e-6``).
-        Also ``n_points``, ``n_starts``, ``n_converged``, the tolerances
-        ``gtol``, ``rank_rtol``, ``zero_loss_rtol``, ``eig_rtol``, and
-        ``success`` (at least one start reached a certified point; ``W = 0`` does not count),
-        ``status``, ``message``.
+        (starts that reached it; ``W = 0`` is a candidate of its own, not
+        counted); with ``B_star``: ``B_error`` (``||B - B*||_F / ||B*||_F``)
+        and ``recovers`` (``B_error <= RECOVERY_RTOL``). Also ``n_points``,
+        ``n_starts``, ``n_converged``, ``seed`` (``rng`` when an int, else
+        None), the tolerances ``gtol``, ``rank_rtol``, ``zero_loss_rtol``,
+        ``eig_rtol``, and ``success`` (at least one start reached a certified
+        point; ``W = 0`` does not count), ``status``, ``message``.
 
     Examples
     --------
@@ -269,6 +273,7 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
         raise ValueError(f"scales must be positive, got {scales}")
     if B_star is not None:
         B_star = as_psd(B_star, "B_star", d)
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     rng = as_rng(rng)
 
     # Natural sizes: b = mean|y| / mean ||x||^2 is the size of a B that fits the labels.
@@ -318,6 +323,7 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
             kept_g.append(g)
             hits.append(1)
     n_converged -= 1  # W = 0 is certified by construction, not by a start
+    hits[0] -= 1      # ... and it is kept[0]: its relative gradient norm, 0, is never beaten
 
     mean_y2 = float(np.mean(risk.y ** 2))
     rows = []
@@ -336,7 +342,7 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
         row["local_min"] = row["index"] == 0
         if B_star is not None:
             row["B_error"] = float(np.linalg.norm(row["B"] - B_star) / max(np.linalg.norm(B_star), 1e-300))
-            row["recovers"] = row["B_error"] <= 1e-6
+            row["recovers"] = row["B_error"] <= RECOVERY_RTOL
         rows.append(row)
     rows.sort(key=lambda r: (r["loss"], -r["rank"]))
 
@@ -351,5 +357,6 @@ def stationary_points(X, y, m, *, starts=50, rng=0, scales=DEFAULT_SCALES, gtol=
     res.n_points = n_points
     res.n_starts = starts
     res.n_converged = n_converged
+    res.seed = seed
     res.gtol, res.rank_rtol, res.zero_loss_rtol, res.eig_rtol = gtol, RANK_RTOL, ZERO_LOSS_RTOL, EIG_RTOL
     return res
