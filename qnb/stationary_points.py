@@ -23,8 +23,8 @@ definite) and, for every ``k < d``, points of rank ``k``.
 :func:`stationary_points` finds them by Newton-type root finding on the
 gradient from many starts. The rank of ``W`` is invariant under gradient
 dynamics (``dW/dt = 4 W S`` gives ``W(t) = W(0) Phi(t)`` with ``Phi``
-invertible; the row space itself moves, by ``S``), and a rank-``k`` ``W`` is ``O(m)``-equivalent to ``[V; 0]`` with
-``V`` of shape ``(k, d)``, where ``grad L([V; 0]) = [grad L_k(V); 0]``: the
+invertible; the row space itself moves, by ``S``), and a rank-``k`` ``W`` is
+``O(m)``-equivalent to ``[V; 0]`` with ``V`` of shape ``(k, d)``, where ``grad L([V; 0]) = [grad L_k(V); 0]``: the
 rank-``k`` stationary points of width ``m`` are the stationary points of width
 ``k``, padded with zero rows. The rank-deficient starts (rows in a random
 ``k``-dimensional subspace) are therefore solved in width ``k``.
