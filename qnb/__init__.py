@@ -10,10 +10,12 @@ Vanden-Eijnden and Zdeborová (NeurIPS 2020).
 
 from ._validation import as_rng
 from .data import (
+    INPUTS,
     TEACHERS,
     draw_instance,
     gaussian_teacher,
     gram,
+    input_moments,
     instance_data,
     instance_rng,
     labels,
@@ -28,6 +30,8 @@ from .losses import (
     empirical_loss,
     population_gradient,
     population_loss,
+    population_risk,
+    population_risk_gradient,
 )
 from .flows import MatrixFlow, WeightFlow, empirical_flow, flow_with_fallback, gd_step, weight_flow
 from .population import (
@@ -77,6 +81,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EmpiricalLoss",
+    "INPUTS",
     "MatrixFlow",
     "PopulationLoss",
     "RECOVERY_METHODS",
@@ -105,6 +110,7 @@ __all__ = [
     "gd_loss_curves",
     "gd_step",
     "gram",
+    "input_moments",
     "instance_data",
     "instance_rng",
     "is_unique_minimizer",
@@ -124,6 +130,8 @@ __all__ = [
     "population_flow",
     "population_gradient",
     "population_loss",
+    "population_risk",
+    "population_risk_gradient",
     "population_weight_flow",
     "predicted_threshold",
     "recovery_bracket",

@@ -91,6 +91,11 @@ CASES = [
          "complex size"),
     case("sample_inputs", lambda: qnb.sample_inputs(0, 3), ValueError, "n must be >= 1", "n < 1"),
     case("sample_inputs", lambda: qnb.sample_inputs(4, 3, rng="seed"), TypeError, "rng", "wrong rng type"),
+    case("sample_inputs", lambda: qnb.sample_inputs(4, 3, inputs="cauchy"), ValueError, "inputs must be one of",
+         "unknown input distribution"),
+    case("input_moments", lambda: qnb.input_moments("cauchy"), ValueError, "inputs must be one of",
+         "unknown input distribution"),
+    case("input_moments", lambda: qnb.input_moments(3), TypeError, "inputs must be a string", "not a name"),
     case("labels", lambda: qnb.labels(X + 0j, I3), TypeError, "X must be real", "complex input"),
     case("labels", lambda: qnb.labels(X, NOT_SYMMETRIC), ValueError, "A must be symmetric", "non-symmetric A"),
     case("labels", lambda: qnb.labels(X, np.eye(2)), ValueError, r"A must have shape \(3, 3\)", "wrong shape"),
@@ -134,6 +139,18 @@ CASES = [
          "A_star contains NaN or inf", "infinite teacher"),
     case("population_gradient", lambda: qnb.population_gradient(COMPLEX, A_STAR), TypeError, "A must be real",
          "complex input"),
+    case("population_risk", lambda: qnb.population_risk(I3, NOT_SYMMETRIC), ValueError,
+         "B_star must be symmetric", "non-symmetric teacher"),
+    case("population_risk", lambda: qnb.population_risk(np.stack([I3, NOT_SYMMETRIC]), I3), ValueError,
+         "B must be symmetric", "non-symmetric matrix in a stack"),
+    case("population_risk", lambda: qnb.population_risk(np.eye(2), I3), ValueError, r"B must have shape",
+         "wrong shape"),
+    case("population_risk", lambda: qnb.population_risk(I3, I3, inputs="cauchy"), ValueError,
+         "inputs must be one of", "unknown input distribution"),
+    case("population_risk_gradient", lambda: qnb.population_risk_gradient(WITH_NAN, I3), ValueError,
+         "B contains NaN", "NaN"),
+    case("population_risk_gradient", lambda: qnb.population_risk_gradient(COMPLEX, I3), TypeError,
+         "B must be real", "complex input"),
     # --- flows ----------------------------------------------------------------------------
     case("empirical_flow", lambda: qnb.empirical_flow(HUGE, X, Y, T), FAILURE, "",
          "huge start hung LSODA at t=0"),
@@ -402,7 +419,7 @@ def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, ma
 
 EXEMPT = {
     # Containers, constants and records, not functions that check arguments.
-    "Result", "RecoveryMethod", "RECOVERY_METHODS", "STORED_DATA", "STRING_PROFILES_SEED", "TEACHERS",
+    "Result", "RecoveryMethod", "RECOVERY_METHODS", "STORED_DATA", "STRING_PROFILES_SEED", "TEACHERS", "INPUTS",
 }
 
 
