@@ -5,7 +5,9 @@ through ``A = W^T W / m``; the functions here build teachers and data, evaluate
 the empirical and population losses of ``A`` (:class:`EmpiricalLoss`,
 :class:`PopulationLoss`) and solve the gradient flows on the weights and on
 ``A``. Equation numbers refer to Sarao Mannelli,
-Vanden-Eijnden and Zdeborová (NeurIPS 2020).
+Vanden-Eijnden and Zdeborová (NeurIPS 2020); the risk of inputs of other laws
+(:func:`population_risk`) and the energy barrier of rank-deficient students
+(:func:`rank_deficient_barrier`) follow Gamarnik, Kızıldağ and Zadik.
 """
 
 from ._validation import as_rng
@@ -58,6 +60,7 @@ from .strings import (
 )
 from .certificates import certify_phaselift, certify_uniqueness
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
+from .energy_barrier import barrier_lower_bound, empirical_rank_deficient_barrier, rank_deficient_barrier
 from .statistical_dimension import normal_cone_distance, predicted_threshold, statistical_dimension
 from .loss_curves import curves_agree, gd_loss_curves, log_mean
 from .recovery import (
@@ -93,6 +96,7 @@ __all__ = [
     "TEACHERS",
     "WeightFlow",
     "as_rng",
+    "barrier_lower_bound",
     "critical_samples",
     "curves_agree",
     "decay_rates",
@@ -103,6 +107,7 @@ __all__ = [
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
+    "empirical_rank_deficient_barrier",
     "fetch_stored_data",
     "flat_stretch",
     "flow_with_fallback",
@@ -134,6 +139,7 @@ __all__ = [
     "population_risk_gradient",
     "population_weight_flow",
     "predicted_threshold",
+    "rank_deficient_barrier",
     "recovery_bracket",
     "recovery_probability",
     "recovery_threshold",
