@@ -61,11 +61,13 @@ from .losses import population_risk, population_risk_gradient
 from .result import Result
 
 # Restarts agree when their values are within AGREE_RTOL of the best value plus
-# ZERO_RTOL of the risk of B = 0 (the absolute accuracy of the inner solves:
-# Clarabel stops at relative gaps of about 1e-8, and the risk is quadratic, so
-# a value near zero is known to about 1e-9 of the risk's own scale).
+# ZERO_RTOL of the risk of B = 0. The values are risks of exactly feasible points,
+# evaluated in closed form; where the barrier is 0 (Rademacher inputs, N < d (d + 1) / 2)
+# the searches end within 1e-15 L(0) of it, and a Gaussian barrier of 6e-9 L(0) (a
+# teacher with lam_min / lam_max = 1e-4, d = 4) is found to 2e-10 relative: 1e-12 L(0)
+# covers the round-off without swamping a small barrier.
 AGREE_RTOL = 1e-6
-ZERO_RTOL = 1e-9
+ZERO_RTOL = 1e-12
 # An inner solution is accepted when its KKT residual (the most negative
 # eigenvalue of the gradient in C, and the complementarity <G_C, C>) is below
 # KKT_RTOL times the size of the gradient at B = 0.
