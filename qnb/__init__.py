@@ -5,15 +5,19 @@ through ``A = W^T W / m``; the functions here build teachers and data, evaluate
 the empirical and population losses of ``A`` (:class:`EmpiricalLoss`,
 :class:`PopulationLoss`) and solve the gradient flows on the weights and on
 ``A``. Equation numbers refer to Sarao Mannelli,
-Vanden-Eijnden and Zdeborová (NeurIPS 2020).
+Vanden-Eijnden and Zdeborová (NeurIPS 2020); the risk of inputs of other laws
+(:func:`population_risk`) and the energy barrier of rank-deficient students
+(:func:`rank_deficient_barrier`) follow Gamarnik, Kızıldağ and Zadik.
 """
 
 from ._validation import as_rng
 from .data import (
+    INPUTS,
     TEACHERS,
     draw_instance,
     gaussian_teacher,
     gram,
+    input_moments,
     instance_data,
     instance_rng,
     labels,
@@ -28,6 +32,8 @@ from .losses import (
     empirical_loss,
     population_gradient,
     population_loss,
+    population_risk,
+    population_risk_gradient,
 )
 from .flows import MatrixFlow, WeightFlow, empirical_flow, flow_with_fallback, gd_step, weight_flow
 from .population import (
@@ -54,6 +60,7 @@ from .strings import (
 )
 from .certificates import certify_phaselift, certify_uniqueness
 from .uniqueness import critical_samples, is_unique_minimizer, span_condition
+from .energy_barrier import barrier_lower_bound, empirical_rank_deficient_barrier, rank_deficient_barrier
 from .statistical_dimension import normal_cone_distance, predicted_threshold, statistical_dimension
 from .loss_curves import curves_agree, gd_loss_curves, log_mean
 from .recovery import (
@@ -78,6 +85,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EmpiricalLoss",
+    "INPUTS",
     "MatrixFlow",
     "PopulationLoss",
     "RECOVERY_METHODS",
@@ -90,6 +98,7 @@ __all__ = [
     "WeightFlow",
     "WeightRisk",
     "as_rng",
+    "barrier_lower_bound",
     "critical_samples",
     "curves_agree",
     "decay_rates",
@@ -100,6 +109,7 @@ __all__ = [
     "empirical_flow",
     "empirical_gradient",
     "empirical_loss",
+    "empirical_rank_deficient_barrier",
     "fetch_stored_data",
     "flat_stretch",
     "flow_with_fallback",
@@ -107,6 +117,7 @@ __all__ = [
     "gd_loss_curves",
     "gd_step",
     "gram",
+    "input_moments",
     "instance_data",
     "instance_rng",
     "is_unique_minimizer",
@@ -127,8 +138,11 @@ __all__ = [
     "population_flow",
     "population_gradient",
     "population_loss",
+    "population_risk",
+    "population_risk_gradient",
     "population_weight_flow",
     "predicted_threshold",
+    "rank_deficient_barrier",
     "recovery_bracket",
     "recovery_probability",
     "recovery_threshold",

@@ -3,10 +3,14 @@
 A network with quadratic activation and second-layer weights ``1/m`` computes
 ``f(x) = (1/m) sum_j (w_j . x)^2 = x^T A x`` with ``A = W^T W / m``. Teacher
 and student are both of this form, so everything the learning problem needs
-is the teacher matrix ``A*`` and the Gaussian inputs.
+is the teacher matrix ``A*`` and the inputs: Gaussian throughout the chapters
+on seed 000, or any distribution of :data:`INPUTS` (centred i.i.d. coordinates
+with given second and fourth moments, as in Gamarnik, Kizildag and Zadik).
 """
 
 from __future__ import annotations
+
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -106,8 +110,61 @@ def orthonormal_teacher(d, m_star, rng=None):
     return W_star
 
 
-def sample_inputs(n, d, rng=None):
-    """Draw ``n`` inputs ``x_k ~ N(0, I_d)``.
+def _gaussian_inputs(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def _rademacher_inputs(rng, shape):
+    return 2.0 * rng.integers(0, 2, size=shape) - 1.0
+
+
+def _uniform_inputs(rng, shape):
+    return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), size=shape)
+
+
+class InputDistribution(NamedTuple):
+    """One input distribution: i.i.d. centred coordinates of variance ``mu2`` and fourth moment ``mu4``."""
+
+    mu2: float
+    mu4: float
+    sampler: Callable  # sampler(rng, shape) -> ndarray
+
+
+# Input distributions by name: the ``inputs`` argument of :func:`sample_inputs`,
+# :func:`qnb.population_risk` and :func:`qnb.rank_deficient_barrier`. Each has
+# unit variance; the fourth moments are 3 (N(0, 1)), 1 (+-1) and 9/5 (uniform on
+# [-sqrt 3, sqrt 3]).
+INPUTS = {
+    "gaussian": InputDistribution(1.0, 3.0, _gaussian_inputs),
+    "rademacher": InputDistribution(1.0, 1.0, _rademacher_inputs),
+    "uniform": InputDistribution(1.0, 9.0 / 5.0, _uniform_inputs),
+}
+
+
+def input_moments(inputs="gaussian"):
+    """Second and fourth moments ``(mu2, mu4)`` of one input coordinate.
+
+    Parameters
+    ----------
+    inputs : {'gaussian', 'rademacher', 'uniform'}
+        Key of :data:`INPUTS`.
+
+    Returns
+    -------
+    mu2, mu4 : float
+        ``E[x_i^2]`` and ``E[x_i^4]``.
+
+    Examples
+    --------
+    >>> input_moments("uniform")
+    (1.0, 1.8)
+    """
+    inputs = check_choice(inputs, "inputs", INPUTS)
+    return INPUTS[inputs].mu2, INPUTS[inputs].mu4
+
+
+def sample_inputs(n, d, rng=None, inputs="gaussian"):
+    """Draw ``n`` inputs with i.i.d. coordinates, ``x_k ~ N(0, I_d)`` by default.
 
     Parameters
     ----------
@@ -117,6 +174,10 @@ def sample_inputs(n, d, rng=None):
         Input dimension.
     rng : None, int or numpy.random.Generator
         Source of randomness (see :func:`qnb.as_rng`).
+    inputs : {'gaussian', 'rademacher', 'uniform'}
+        Key of :data:`INPUTS`: the distribution of each coordinate. The
+        Gaussian draw is ``rng.standard_normal((n, d))``, the same numbers
+        for the same seed as before the other distributions existed.
 
     Returns
     -------
@@ -125,12 +186,16 @@ def sample_inputs(n, d, rng=None):
 
     Examples
     --------
+    >>> import numpy as np
     >>> sample_inputs(3, 2, rng=0).shape
     (3, 2)
+    >>> np.unique(sample_inputs(50, 2, rng=0, inputs="rademacher"))
+    array([-1.,  1.])
     """
     n = check_int(n, "n")
     d = check_int(d, "d")
-    return as_rng(rng).standard_normal((n, d))
+    inputs = check_choice(inputs, "inputs", INPUTS)
+    return INPUTS[inputs].sampler(as_rng(rng), (n, d))
 
 
 def labels(X, A):

@@ -14,13 +14,20 @@ flows build their Jacobians from it once per problem. Every method takes one
 matrix ``(d, d)`` or a stack ``(..., d, d)`` (the images of a string) and
 answers for each; it checks shapes only, so the flows can call it at every
 step. The functions :func:`empirical_loss` ... check their arguments fully.
+
+The risk of Gamarnik, Kizildag and Zadik (seeds 001 and 002) is written in
+``B = W^T W`` (no ``1/m``) and for inputs with i.i.d. centred coordinates of
+any law with moments ``mu2 = E x_i^2`` and ``mu4 = E x_i^4``:
+:func:`population_risk`, ``L(B) = E[(x^T (B - B*) x)^2]``. For Gaussian
+inputs it is twice :func:`population_loss` of the same matrices.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_data, as_matrix_stack, as_symmetric
+from ._validation import as_data, as_matrix_stack, as_symmetric, symmetry_tolerance
+from .data import input_moments
 
 
 def _scalar_or_stack(values):
@@ -265,3 +272,109 @@ def population_gradient(A, A_star):
     loss = PopulationLoss(A_star)
     return loss.gradient(as_symmetric(A, "A", loss.d))
 
+
+
+def _matrix_stack_checked(value, name, d):
+    """A finite stack ``(..., d, d)`` of symmetric matrices (round-off asymmetry removed)."""
+    arr = as_matrix_stack(value, name, d)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    asym = float(np.max(np.abs(arr - np.swapaxes(arr, -1, -2)))) if arr.size else 0.0
+    if asym > symmetry_tolerance(arr):
+        raise ValueError(f"{name} must be symmetric; max |{name} - {name}.T| = {asym:.3g}")
+    return 0.5 * (arr + np.swapaxes(arr, -1, -2))
+
+
+def population_risk(B, B_star, inputs="gaussian"):
+    """Risk ``L(B) = E[(x^T (B - B*) x)^2]`` of the network ``x^T B x`` for inputs of any law in ``INPUTS``.
+
+    For inputs with i.i.d. centred coordinates of second moment ``mu2`` and
+    fourth moment ``mu4`` and ``D = B - B*``,
+
+    ``L = (mu4 - 3 mu2^2) sum_i D_ii^2 + mu2^2 (2 tr D^2 + (tr D)^2)``
+    ``  = (mu4 - mu2^2) sum_i D_ii^2 + 2 mu2^2 sum_{i != j} D_ij^2 + mu2^2 (tr D)^2``
+
+    (expand ``(sum_ij D_ij x_i x_j)^2``: only the products with indices equal
+    in pairs survive). This is the risk of Gamarnik, Kizildag and Zadik,
+    written in ``B = W^T W``. For Gaussian inputs (``mu2 = 1``, ``mu4 = 3``)
+    it is twice :func:`population_loss` ``(B, B_star)`` (eq. (9) of Sarao
+    Mannelli et al., which the book's other chapters use with
+    ``A = W^T W / m``).
+
+    Parameters
+    ----------
+    B : array_like, shape (d, d) or (..., d, d)
+        Symmetric student matrix, or a stack of them.
+    B_star : array_like, shape (d, d)
+        Symmetric teacher matrix.
+    inputs : {'gaussian', 'rademacher', 'uniform'}
+        Key of :data:`qnb.INPUTS`.
+
+    Returns
+    -------
+    float or ndarray of shape (...)
+        One value per matrix of the stack.
+
+    See Also
+    --------
+    population_risk_gradient, population_loss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> population_risk(np.eye(2), np.zeros((2, 2)))
+    8.0
+    >>> population_risk(np.eye(2), np.zeros((2, 2)), inputs="rademacher")
+    4.0
+    >>> population_risk(np.stack([np.eye(2), np.diag([2.0, 0.0])]), np.eye(2), "rademacher")
+    array([0., 0.])
+    """
+    B_star = as_symmetric(B_star, "B_star")
+    d = B_star.shape[0]
+    B = _matrix_stack_checked(B, "B", d)
+    mu2, mu4 = input_moments(inputs)
+    D = B - B_star
+    diag = np.diagonal(D, axis1=-2, axis2=-1)
+    trace = np.sum(diag, axis=-1)
+    value = ((mu4 - 3 * mu2**2) * np.sum(diag**2, axis=-1)
+             + mu2**2 * (2 * np.sum(D * D, axis=(-2, -1)) + trace**2))
+    return _scalar_or_stack(value)
+
+
+def population_risk_gradient(B, B_star, inputs="gaussian"):
+    """Gradient of :func:`population_risk` in the symmetric matrix ``B``.
+
+    ``G = 2 (mu4 - 3 mu2^2) Diag(D) + 2 mu2^2 (2 D + tr(D) I)`` with
+    ``D = B - B*``, so that ``L(B + H) = L(B) + tr(G H) + O(|H|^2)`` for
+    symmetric ``H``. In the weights, ``B = W^T W``, the gradient is ``2 W G``.
+
+    Parameters
+    ----------
+    B : array_like, shape (d, d) or (..., d, d)
+        Symmetric student matrix, or a stack of them.
+    B_star : array_like, shape (d, d)
+        Symmetric teacher matrix.
+    inputs : {'gaussian', 'rademacher', 'uniform'}
+        Key of :data:`qnb.INPUTS`.
+
+    Returns
+    -------
+    G : ndarray, shape of ``B``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> population_risk_gradient(np.eye(2), np.zeros((2, 2)))
+    array([[8., 0.],
+           [0., 8.]])
+    """
+    B_star = as_symmetric(B_star, "B_star")
+    d = B_star.shape[0]
+    B = _matrix_stack_checked(B, "B", d)
+    mu2, mu4 = input_moments(inputs)
+    D = B - B_star
+    diag = np.diagonal(D, axis1=-2, axis2=-1)
+    trace = np.sum(diag, axis=-1)
+    eye = np.eye(d)
+    return 2 * ((mu4 - 3 * mu2**2) * diag[..., None, :] * eye
+                + mu2**2 * (2 * D + trace[..., None, None] * eye))
