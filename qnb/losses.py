@@ -285,6 +285,16 @@ def _matrix_stack_checked(value, name, d):
     return 0.5 * (arr + np.swapaxes(arr, -1, -2))
 
 
+def _risk_terms(B, B_star, inputs):
+    """Checked ``D = B - B*``, its diagonal and trace, and the moments ``mu2, mu4``."""
+    B_star = as_symmetric(B_star, "B_star")
+    B = _matrix_stack_checked(B, "B", B_star.shape[0])
+    mu2, mu4 = input_moments(inputs)
+    D = B - B_star
+    diag = np.diagonal(D, axis1=-2, axis2=-1)
+    return D, diag, np.sum(diag, axis=-1), mu2, mu4
+
+
 def population_risk(B, B_star, inputs="gaussian"):
     """Risk ``L(B) = E[(x^T (B - B*) x)^2]`` of the network ``x^T B x`` for inputs of any law in ``INPUTS``.
 
@@ -329,13 +339,7 @@ def population_risk(B, B_star, inputs="gaussian"):
     >>> population_risk(np.stack([np.eye(2), np.diag([2.0, 0.0])]), np.eye(2), "rademacher")
     array([0., 0.])
     """
-    B_star = as_symmetric(B_star, "B_star")
-    d = B_star.shape[0]
-    B = _matrix_stack_checked(B, "B", d)
-    mu2, mu4 = input_moments(inputs)
-    D = B - B_star
-    diag = np.diagonal(D, axis1=-2, axis2=-1)
-    trace = np.sum(diag, axis=-1)
+    D, diag, trace, mu2, mu4 = _risk_terms(B, B_star, inputs)
     value = ((mu4 - 3 * mu2**2) * np.sum(diag**2, axis=-1)
              + mu2**2 * (2 * np.sum(D * D, axis=(-2, -1)) + trace**2))
     return _scalar_or_stack(value)
@@ -350,12 +354,8 @@ def population_risk_gradient(B, B_star, inputs="gaussian"):
 
     Parameters
     ----------
-    B : array_like, shape (d, d) or (..., d, d)
-        Symmetric student matrix, or a stack of them.
-    B_star : array_like, shape (d, d)
-        Symmetric teacher matrix.
-    inputs : {'gaussian', 'rademacher', 'uniform'}
-        Key of :data:`qnb.INPUTS`.
+    B, B_star, inputs
+        As in :func:`population_risk`.
 
     Returns
     -------
@@ -368,13 +368,7 @@ def population_risk_gradient(B, B_star, inputs="gaussian"):
     array([[8., 0.],
            [0., 8.]])
     """
-    B_star = as_symmetric(B_star, "B_star")
-    d = B_star.shape[0]
-    B = _matrix_stack_checked(B, "B", d)
-    mu2, mu4 = input_moments(inputs)
-    D = B - B_star
-    diag = np.diagonal(D, axis1=-2, axis2=-1)
-    trace = np.sum(diag, axis=-1)
-    eye = np.eye(d)
+    D, diag, trace, mu2, mu4 = _risk_terms(B, B_star, inputs)
+    eye = np.eye(D.shape[-1])
     return 2 * ((mu4 - 3 * mu2**2) * diag[..., None, :] * eye
                 + mu2**2 * (2 * D + trace[..., None, None] * eye))
