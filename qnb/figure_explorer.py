@@ -40,6 +40,8 @@ import os
 import string
 import sys
 
+from ._validation import check_int, check_positive
+
 STATIC_ENV = "QNB_STATIC_WIDGETS"
 """Environment variable that selects the precomputed grid (value ``"1"``)."""
 
@@ -95,18 +97,18 @@ def explore(function, controls, grid, alt, *, static=None, dpi=DPI, workers=None
     Raises
     ------
     TypeError
-        If ``function`` is not callable, a control is not an ipywidgets value widget, or
-        ``function`` does not return a matplotlib figure (static mode).
+        If ``function`` is not callable, a control is not an ipywidgets value widget,
+        ``dpi`` is not a real number, ``workers`` not an integer, or ``function`` does not
+        return a matplotlib figure (static mode).
     ValueError
         If the grid's names differ from the controls', a grid value is repeated, missing
         the control's default or outside what the control accepts, the grid has more than
         :data:`MAX_STATES` states, ``alt`` names something else or omits a varying
-        control, or ``workers`` is not a positive integer (or is above 1 where processes
-        cannot be forked).
+        control, ``dpi`` is not positive, or ``workers`` is below 1 (or above 1 where
+        processes cannot be forked).
     """
     _check_arguments(function, controls, grid, alt)
-    if not isinstance(dpi, (int, float)) or isinstance(dpi, bool) or not dpi > 0:
-        raise ValueError(f"dpi must be a positive number, got {dpi!r}")
+    dpi = check_positive(dpi, "dpi")
     if static is None:
         static = static_mode()
     if not isinstance(static, bool):
@@ -163,8 +165,7 @@ def _check_workers(workers):
     forkable = sys.platform.startswith("linux")
     if workers is None:
         return len(os.sched_getaffinity(0)) if forkable else 1
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = check_int(workers, "workers")
     if workers > 1 and not forkable:
         raise ValueError(f"workers > 1 needs forked processes (Linux); got workers={workers}")
     return workers

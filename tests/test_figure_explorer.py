@@ -126,7 +126,8 @@ def test_mode_follows_the_environment(monkeypatch):
         (dict(dpi=0), ValueError, "dpi"),
         (dict(static="yes"), TypeError, "static"),
         (dict(workers=0), ValueError, "workers"),
-        (dict(workers=2.0), ValueError, "workers"),
+        (dict(workers=2.0), TypeError, "workers must be an integer"),
+        (dict(dpi="72"), TypeError, "dpi must be a real number"),
     ],
 )
 def test_bad_arguments_name_the_argument(change, error, match):
