@@ -57,7 +57,7 @@ from scipy import optimize, sparse
 from ._symmetric import TEACHER_RANK_RTOL, SymmetricCoordinates
 from ._validation import as_data, as_rng, as_symmetric, check_choice, check_int
 from .data import INPUTS, input_moments
-from .losses import population_risk, population_risk_gradient
+from .losses import EmpiricalLoss, population_risk, population_risk_gradient
 from .result import Result
 
 # Restarts agree when their values are within AGREE_RTOL of the best value plus
@@ -163,16 +163,10 @@ def _empirical_objective(X, y):
     N, d = X.shape
     coords = SymmetricCoordinates(d)
     Phi = coords.svec(X[:, :, None] * X[:, None, :])  # row k: svec(x_k x_k^T)
-
-    def value(B):
-        r = y - np.einsum("ki,ij,kj->k", X, B, X)
-        return float(r @ r / N)
-
-    def gradient(B):
-        r = y - np.einsum("ki,ij,kj->k", X, B, X)
-        return -2 * (X.T * r) @ X / N
-
-    return _Quadratic(d, Phi.T @ Phi / N, -Phi.T @ y / N, float(y @ y / N), value, gradient)
+    # The risk (1/N) sum_k r_k^2 is twice the book's E_n (6), and so is its gradient.
+    loss = EmpiricalLoss(X, y)
+    return _Quadratic(d, Phi.T @ Phi / N, -Phi.T @ y / N, float(y @ y / N),
+                      lambda B: 2 * loss.value(B), lambda B: 2 * loss.gradient(B))
 
 
 def _starts(reference, restarts, rng):
