@@ -40,14 +40,15 @@ pip package; its own browser downloads are never used). For each page it checks
 and saves a full-page screenshot of the page as ``<screenshots>/<page>.png``
 (``book/intro.html`` -> ``book-intro.png``).
 
-Which pages: every ``*.html`` file of the build except those under ``_static``,
-``_sources`` and ``_images`` (theme and copied assets, not pages). That is the
-pages of the table of contents (``book/*.html``) and the three pages Sphinx
-adds, ``genindex.html``, ``search.html`` and ``prf-prf.html`` (the index of the
-sphinx-proof directives): they are cheap to check and share the theme's
-scripts, so they catch a broken or CDN-bound asset as well. A pure redirect
+Which pages: every ``*.html`` file of the build except those under ``_static``
+and ``_sources`` (theme assets and copied sources, not pages; the pages of
+tests/linkcheck.py). That is the pages of the table of contents
+(``book/*.html``) and the three pages Sphinx adds, ``genindex.html``,
+``search.html`` and ``prf-prf.html`` (the index of the sphinx-proof
+directives): they are cheap to check and share the theme's scripts, so they
+catch a broken or CDN-bound asset as well. A pure redirect
 page (``index.html``, a bare ``<meta http-equiv="Refresh">``) is not opened;
-its target must exist.
+tests/linkcheck.py checks that its target exists.
 
 Usage::
 
@@ -71,6 +72,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import linkcheck  # tests/linkcheck.py: the same pages, and the redirect targets
+
 CHROMIUM = os.environ.get("QNB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -83,7 +86,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-SKIPPED_DIRS = {"_static", "_sources", "_images"}
 NAV_TIMEOUT_MS = 60_000
 WAIT_TIMEOUT_MS = 30_000
 MOVES_PER_CONTROL = 3
@@ -134,34 +136,12 @@ def redirect_target(path: Path) -> str | None:
 def discover_pages(html_dir: str | os.PathLike) -> list[str]:
     """Pages of the book to open, as paths relative to html_dir ('/'-separated).
 
-    Every *.html file except those below _static, _sources and _images and the
-    bare redirect pages (see the module docstring).
+    The pages of the link check (tests/linkcheck.py: every *.html file except those
+    below _static and _sources) without the bare redirect pages (see the module
+    docstring).
     """
     root = Path(html_dir)
-    pages = []
-    for path in sorted(root.rglob("*.html")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in SKIPPED_DIRS or redirect_target(path) is not None:
-            continue
-        pages.append(rel.as_posix())
-    return pages
-
-
-def redirect_problems(html_dir: str | os.PathLike) -> list[str]:
-    """Problems with the bare redirect pages: a target that does not exist."""
-    root = Path(html_dir)
-    problems = []
-    for path in sorted(root.rglob("*.html")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in SKIPPED_DIRS:
-            continue
-        target = redirect_target(path)
-        if target is None:
-            continue
-        dest = (path.parent / urlsplit(target).path).resolve()
-        if not dest.is_file():
-            problems.append(f"{rel.as_posix()}: redirects to {target}, which does not exist")
-    return problems
+    return [page for page in linkcheck.discover_pages(root) if redirect_target(root / page) is None]
 
 
 def page_weight(html_dir: str | os.PathLike, page: str) -> int:
@@ -1052,7 +1032,7 @@ def check_book(
     pages = discover_pages(html_dir) if html_dir.is_dir() else []
     if not pages:
         raise FileNotFoundError(f"no HTML pages under {html_dir}: build the book first")
-    problems = redirect_problems(html_dir)
+    problems = []
     with BookChecker(html_dir, screenshot_dir) as checker:
         for page in pages:
             problems.extend(checker.check_page(page))

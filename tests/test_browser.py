@@ -107,14 +107,6 @@ def test_every_toc_entry_is_a_page():
     assert not missing, f"in _toc.yml but not built into {HTML}: {missing}"
 
 
-def test_redirect_pages():
-    """index.html (a bare meta refresh, not opened in the browser) points at a page that exists."""
-    if not HTML.is_dir():
-        pytest.skip(NO_BOOK)
-    problems = browser_check.redirect_problems(HTML)
-    assert not problems, "\n".join(problems)
-
-
 MAX_PAGE_BYTES = 15 * 2**20  # a page with precomputed widget figures must stay below 15 MB
 
 
