@@ -12,7 +12,6 @@ tests/test_stored_data.py fails while the list and the files disagree.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import sys
 from pathlib import Path
@@ -20,19 +19,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "qnb" / "stored_data.py"
 DATA = ROOT / "book" / "data"
+sys.path.insert(0, str(ROOT))  # this checkout's qnb, whatever is installed
+from qnb.stored_data import file_digest  # noqa: E402  (the digest fetch_stored_data checks)
+
 BLOCK = re.compile(r"(# BEGIN STORED_DATA[^\n]*\n)(.*?)(# END STORED_DATA\n)", re.S)
-
-
-def digest(path: Path) -> tuple[int, str]:
-    """(size, sha256) of a file, as qnb.stored_data.file_digest computes it."""
-    data = path.read_bytes()
-    return len(data), hashlib.sha256(data).hexdigest()
 
 
 def manifest_text(folder: Path = DATA) -> str:
     """The ``STORED_DATA = {...}`` assignment for the .npz files in ``folder``."""
     lines = [f'    "{p.name}": ({size}, "{sha}"),'
-             for p in sorted(folder.glob("*.npz")) for size, sha in [digest(p)]]
+             for p in sorted(folder.glob("*.npz")) for size, sha in [file_digest(p)]]
     return "STORED_DATA = {\n" + "\n".join(lines) + "\n}\n"
 
 
