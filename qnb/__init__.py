@@ -77,6 +77,15 @@ from .string_profiles import (
     string_profiles_seed,
 )
 from .stationary_points import WeightRisk, orbit_dimension, stationary_points
+from .two_layer import (
+    ACTIVATIONS,
+    Activation,
+    NetworkLoss,
+    gradient_descent,
+    network_flow,
+    perturbed_gradient_descent,
+    polish_stationary_point,
+)
 from .result import Result
 from .figure_explorer import explore
 from .stored_data import STORED_DATA, fetch_stored_data
@@ -84,7 +93,10 @@ from .stored_data import STORED_DATA, fetch_stored_data
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTIVATIONS",
+    "Activation",
     "EmpiricalLoss",
+    "NetworkLoss",
     "INPUTS",
     "MatrixFlow",
     "PopulationLoss",
@@ -116,6 +128,7 @@ __all__ = [
     "gaussian_teacher",
     "gd_loss_curves",
     "gd_step",
+    "gradient_descent",
     "gram",
     "input_moments",
     "instance_data",
@@ -129,12 +142,15 @@ __all__ = [
     "late_loss",
     "log_mean",
     "nested_instance_data",
+    "network_flow",
     "normal_cone_distance",
     "orbit_dimension",
     "orthonormal_teacher",
     "paper_exponential_loss",
     "paper_late_loss",
     "paper_orthonormal_loss",
+    "perturbed_gradient_descent",
+    "polish_stationary_point",
     "population_flow",
     "population_gradient",
     "population_loss",
