@@ -372,10 +372,11 @@ class NetworkLoss:
             ``min_eigenvalue``, ``negative`` and ``null`` (counts of
             eigenvalues below ``-EIG_RTOL max|lambda|`` and within it),
             ``symmetry_dimension`` (quadratic activation; else None) and
-            ``certified_minimum``: stationary, no negative eigenvalue, and a
-            null space no larger than the symmetry fibre's tangent space, so
+            ``certified_minimum``: True at zero loss (a global minimum of a
+            sum of squares); otherwise stationary, no negative eigenvalue, and
+            a null space no larger than the symmetry fibre's tangent space, so
             the loss grows quadratically in every direction off the fibre (a
-            local minimum: quadratic activation only, else None).
+            local minimum; decided for the quadratic activation only, else None).
         """
         theta = as_array(self.check_theta(theta), "theta", 1)
         loss, scale = self.value(theta), self.gradient_scale(theta)
@@ -385,11 +386,14 @@ class NetworkLoss:
         negative, null = int(np.sum(lam < -cut)), int(np.sum(np.abs(lam) <= cut))
         stationary = gnorm <= GTOL * scale
         sym = self.symmetry_dimension(theta)
-        certified = None if sym is None else bool(stationary and negative == 0 and null <= sym)
         reference = self.zero_network_loss()
         relative = loss / reference if reference > 0 else (0.0 if loss == 0 else math.inf)
+        zero = relative <= ZERO_LOSS_RTOL
+        # A zero of a sum of squares is a global minimum whatever its Hessian; otherwise the
+        # second-order test needs the symmetry fibre, known for the quadratic activation only.
+        certified = True if zero else (None if sym is None else bool(stationary and negative == 0 and null <= sym))
         return Result(success=True, status=0, message="report computed", loss=loss, relative_loss=relative,
-                      zero_loss=relative <= ZERO_LOSS_RTOL, gradient_norm=gnorm, gradient_scale=scale,
+                      zero_loss=bool(zero), gradient_norm=gnorm, gradient_scale=scale,
                       stationary=bool(stationary), eigenvalues=lam, min_eigenvalue=float(lam[0]),
                       negative=negative, null=null, symmetry_dimension=sym, certified_minimum=certified)
 
