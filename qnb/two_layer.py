@@ -276,6 +276,8 @@ class NetworkLoss:
         """The network's outputs on ``X`` (default: the training inputs)."""
         W, v = self.split(theta)
         X = self.X if X is None else as_array(X, "X", 2)
+        if X.shape[1] != self.d:
+            raise ValueError(f"X must have d = {self.d} columns, got shape {X.shape}")
         return self.activation(X @ W.T) @ v
 
     def residuals(self, theta):
