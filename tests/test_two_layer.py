@@ -16,7 +16,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import qnb
-from qnb.two_layer import EIG_RTOL
 
 D, K, N = 3, 4, 10
 V_MIXED = np.array([1.0, -0.5, 2.0, -1.5])  # fixed output weights of both signs
@@ -504,8 +503,9 @@ def test_perturbed_gradient_descent_without_enough_steps_fails_truthfully(max_st
     res = qnb.perturbed_gradient_descent(loss, np.zeros(loss.size), **options, max_steps=max_steps, rng=0)
     assert res.success is False and res.status == status, res.message
     assert res.nsteps <= max_steps
-    # What the report says holds at the point it returns (it used to describe the saddle it
-    # had left: status 3 with a gradient norm 1e3 times epsilon).
+    # What the report says holds at the point it returns. (An escape that used up max_steps
+    # used to report status 3, "gradient norm <= epsilon", with the saddle's eigenvalue, at a
+    # point whose gradient was far above epsilon: the first four cases.)
     gnorm = np.linalg.norm(loss.gradient(res.theta))
     assert_allclose(res.gradient_norm, gnorm, rtol=1e-12)
     if res.status == 1:
