@@ -276,6 +276,8 @@ class NetworkLoss:
         """The network's outputs on ``X`` (default: the training inputs)."""
         W, v = self.split(theta)
         X = self.X if X is None else as_array(X, "X", 2)
+        if X.shape[1] != self.d:
+            raise ValueError(f"X must have d = {self.d} columns, got shape {X.shape}")
         return self.activation(X @ W.T) @ v
 
     def residuals(self, theta):
@@ -614,7 +616,10 @@ def perturbed_gradient_descent(loss, theta0, step, epsilon, *, curvature_tol=Non
     rng = as_rng(rng)
     nsteps, perturbations, lam, reason = 0, 0, math.nan, ""
     status = STATUS_MAX_STEPS
-    while nsteps < max_steps:
+    # Every pass ends with a check of the current point, also after an escape that used up max_steps
+    # (with no steps left the descent only evaluates the gradient), so the status, the message and
+    # min_eigenvalue always describe the returned theta.
+    while True:
         theta, gnorm, taken, reason, _, _ = _descent_steps(loss, theta, step, epsilon, max_steps - nsteps,
                                                            max_steps)
         nsteps += taken
@@ -631,6 +636,7 @@ def perturbed_gradient_descent(loss, theta0, step, epsilon, *, curvature_tol=Non
         direction = rng.standard_normal(theta.size)
         direction *= radius * rng.random() ** (1.0 / theta.size) / np.linalg.norm(direction)
         theta, perturbations = theta + direction, perturbations + 1
+        lam = math.nan  # the eigenvalue checked belongs to the point left behind
         # Plain descent for escape_steps (gtol 0), so the small gradient near the saddle does not stop it.
         theta, _, taken, reason, _, _ = _descent_steps(loss, theta, step, 0.0, min(escape, max_steps - nsteps),
                                                        max_steps)
