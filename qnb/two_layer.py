@@ -23,7 +23,7 @@ What lives here: the activations (:class:`Activation`), the loss with its
 gradient, Jacobian and exact Hessian (:class:`NetworkLoss`), the second-order
 stationarity report, gradient descent to a stationary point, the gradient
 flow on the integrators the matrix flows use, and perturbed gradient
-descent. Sweeps over many starts live in ``network_landscape.py``.
+descent. Sweeps over many starts live in ``landscape_census.py`` and ``global_convergence.py``.
 """
 
 from __future__ import annotations
