@@ -77,6 +77,7 @@ from .string_profiles import (
     string_profiles_seed,
 )
 from .stationary_points import WeightRisk, orbit_dimension, stationary_points
+from .local_convergence import convergence_radius, gauss_newton_rate, loss_decay_rate
 from .two_layer import (
     ACTIVATIONS,
     Activation,
@@ -111,6 +112,7 @@ __all__ = [
     "WeightRisk",
     "as_rng",
     "barrier_lower_bound",
+    "convergence_radius",
     "critical_samples",
     "curves_agree",
     "decay_rates",
@@ -128,6 +130,7 @@ __all__ = [
     "gaussian_teacher",
     "gd_loss_curves",
     "gd_step",
+    "gauss_newton_rate",
     "gradient_descent",
     "gram",
     "input_moments",
@@ -141,6 +144,7 @@ __all__ = [
     "late_eigenvalue",
     "late_loss",
     "log_mean",
+    "loss_decay_rate",
     "nested_instance_data",
     "network_flow",
     "normal_cone_distance",

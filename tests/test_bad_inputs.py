@@ -564,6 +564,20 @@ CASES += [
          FAILURE, "max_steps=3 reached", "max_steps counted a success"),
 ]
 
+# The local analysis near a planted network (its full table of statuses is in
+# tests/test_local_convergence.py).
+_PLANTED = qnb.NetworkLoss(np.eye(2), [1.0, 1.0], "erf", k=1)
+CASES += [
+    pytest.param("gauss_newton_rate", lambda: qnb.gauss_newton_rate("x", [1.0]), TypeError,
+                 "loss must be a NetworkLoss", id="gauss_newton_rate-not a loss"),
+    pytest.param("loss_decay_rate", lambda: qnb.loss_decay_rate([0.0, 1.0], [1.0, -1.0]), ValueError,
+                 "values must be positive", id="loss_decay_rate-negative loss"),
+    pytest.param("convergence_radius",
+                 lambda: qnb.convergence_radius(_PLANTED, np.ones(3), np.zeros(3), 1.0, 1.0), ValueError,
+                 "direction must be nonzero", id="convergence_radius-zero direction"),
+]
+
+
 @pytest.mark.parametrize("function, call, expect, match", CASES)
 def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
     with warnings.catch_warnings():
