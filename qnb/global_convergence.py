@@ -8,7 +8,7 @@ and a student that trains ``W`` and ``v`` from random starts (``v``
 Rademacher, ``W`` i.i.d. ``N(0, 1)`` like the teacher:
 :meth:`NetworkLoss.random_start` with scale ``sqrt(d)``). The teacher has zero
 loss, so the global minimum is 0 and "a global minimum was reached" means
-"the loss went to zero".
+"the loss went to zero", to the tolerance ``REACHED_ZERO_RTOL``.
 
 One instance (teacher and data) counts as *every start reached a global
 minimum* when each of its starts ends at zero loss. How one start ends
@@ -30,7 +30,10 @@ minimum* when each of its starts ends at zero loss. How one start ends
   reach a global minimum", never a success, and reported separately.
 
 An instance stops at its first start that does not reach zero loss (its
-verdict is then decided); the later starts are recorded as skipped.
+verdict is then "not every start"); the later starts are recorded as
+skipped. With a finite budget the verdict reads "every start reached zero
+loss within ``max_steps``": a larger budget can only turn failures into
+successes, so the probability it estimates grows with ``max_steps``.
 
 :func:`logistic_fit` fits ``P(every start global) = 1 / (1 + exp(-s (x - c)))``
 to the instance-level outcomes by maximum likelihood and gives the crossing
@@ -487,8 +490,11 @@ def logistic_fit(x, outcomes, *, bootstrap=200, rng=0):
     Result
         ``crossing`` (``c = -a / b``, where the model is 1/2), ``slope`` (``b``),
         ``intercept`` (``a``), ``crossing_se`` (standard error of ``c`` from the
-        observed Fisher information, delta method), ``interval`` (2.5 and 97.5
-        percentiles of the bootstrap crossings; NaN without bootstrap),
+        Fisher information, delta method; it blows up when the outcomes are
+        nearly separated, only one value of ``x`` being mixed, because the
+        slope is then barely bounded: prefer ``interval`` there),
+        ``interval`` (2.5 and 97.5 percentiles of the bootstrap crossings;
+        NaN without bootstrap),
         ``bootstrap_crossings``; ``success`` (the fit converged), ``status``
         (``FIT_CONVERGED``, ``FIT_SEPARATED``: the outcomes jump from all 0 to
         all 1 between two values of ``x``, the crossing is their midpoint, the
