@@ -229,7 +229,7 @@ def run_start(loss, theta0, max_steps=DEFAULT_MAX_STEPS):
 # --- one instance ---------------------------------------------------------------------------------
 
 def planted_instance(activation, d, n, k, seed, instance, beta=None):
-    """The teacher ``W*``, inputs ``X`` and labels ``y`` of one instance, and its start generator's key.
+    """The teacher ``W*``, inputs ``X`` and labels ``y`` of one instance of a sweep.
 
     Drawn from :func:`qnb.instance_rng` ``(seed, d, n, k, instance, 0)``: ``W*``
     (``k x d``, i.i.d. ``N(0, 1)``), then ``X`` (``n x d``, i.i.d. ``N(0, 1)``);
