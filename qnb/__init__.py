@@ -77,6 +77,13 @@ from .string_profiles import (
     string_profiles_seed,
 )
 from .stationary_points import WeightRisk, orbit_dimension, stationary_points
+from .global_convergence import (
+    OUTCOME_NAMES,
+    global_convergence_probability,
+    logistic_fit,
+    random_label_curves,
+    run_instance,
+)
 from .local_convergence import convergence_radius, gauss_newton_rate, loss_decay_rate
 from .two_layer import (
     ACTIVATIONS,
@@ -98,6 +105,7 @@ __all__ = [
     "Activation",
     "EmpiricalLoss",
     "NetworkLoss",
+    "OUTCOME_NAMES",
     "INPUTS",
     "MatrixFlow",
     "PopulationLoss",
@@ -131,6 +139,7 @@ __all__ = [
     "gd_loss_curves",
     "gd_step",
     "gauss_newton_rate",
+    "global_convergence_probability",
     "gradient_descent",
     "gram",
     "input_moments",
@@ -144,6 +153,7 @@ __all__ = [
     "late_eigenvalue",
     "late_loss",
     "log_mean",
+    "logistic_fit",
     "loss_decay_rate",
     "nested_instance_data",
     "network_flow",
@@ -166,7 +176,9 @@ __all__ = [
     "recovery_bracket",
     "recovery_probability",
     "recovery_threshold",
+    "random_label_curves",
     "reparametrize",
+    "run_instance",
     "sample_inputs",
     "short_time_eigenvalue",
     "span_condition",

@@ -578,6 +578,21 @@ CASES += [
 ]
 
 
+# The recomputed phase transitions of seed 003 (their statuses and outcomes are tested in
+# tests/test_global_convergence.py).
+CASES += [
+    pytest.param("global_convergence_probability",
+                 lambda: qnb.global_convergence_probability("quadratic", 3, 5, 2, 0, 1), ValueError,
+                 "instances must be >= 1", id="global_convergence_probability-no instances"),
+    pytest.param("run_instance", lambda: qnb.run_instance("relu", 3, 5, 2, 0, 1), ValueError,
+                 "activation must be one of", id="run_instance-unknown activation"),
+    pytest.param("logistic_fit", lambda: qnb.logistic_fit([1, 2, 3], [0, 2, 1]), ValueError,
+                 "outcomes must be 0 or 1", id="logistic_fit-outcome not 0 or 1"),
+    pytest.param("random_label_curves", lambda: qnb.random_label_curves(0, 10, [1], 10), ValueError,
+                 "d must be >= 1", id="random_label_curves-d zero"),
+]
+
+
 @pytest.mark.parametrize("function, call, expect, match", CASES)
 def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
     with warnings.catch_warnings():
@@ -598,6 +613,7 @@ def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, ma
 EXEMPT = {
     # Containers, constants and records, not functions that check arguments.
     "Result", "RecoveryMethod", "RECOVERY_METHODS", "STORED_DATA", "STRING_PROFILES_SEED", "TEACHERS", "INPUTS",
+    "OUTCOME_NAMES",
     "ACTIVATIONS",
 }
 
