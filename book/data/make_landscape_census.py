@@ -32,8 +32,6 @@ an interrupted run resumes.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import multiprocessing
 import os
 import shlex
 import sys
@@ -55,7 +53,6 @@ from qnb.landscape_census import (
 )
 
 D = 6
-WORKERS = 2
 # (group, k, negatives, labels, n, instances, runs, min_target_negatives)
 HOLDS = [("holds", 12, 6, labels, n, 10, 20, 0) for labels in ("planted", "indefinite", "random")
          for n in (15, 42)] + [("holds", 16, 8, labels, 42, 10, 10, 0) for labels in ("indefinite", "random")]
@@ -112,18 +109,16 @@ def main(argv=None):
 
     start = time.perf_counter()
     results = []
-    # One pool for all configurations (a pool per configuration would import numpy and scipy
-    # 27 times); workers from a fork server, as the sweep engine's own pool.
-    context = multiprocessing.get_context("forkserver")
-    with concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
-        for config in CONFIGS:
-            group, k, negatives, labels, n, instances, runs, min_target_negatives = config
-            res = landscape_census(D, k, negatives, labels, n, runs, instances=instances,
-                                   min_target_negatives=min_target_negatives, executor=pool,
-                                   checkpoint=os.path.join(checkpoints, config_name(*config)), progress=True)
-            if not res.success:
-                print(f"{config_name(*config)}: {res.message}", file=sys.stderr)
-            results.append(res)
+    for config in CONFIGS:
+        group, k, negatives, labels, n, instances, runs, min_target_negatives = config
+        # executor=None: the sweep engine's own pool of os.cpu_count() workers (2 on the machine
+        # that made the stored file), whose workers end with this process even when it is killed.
+        res = landscape_census(D, k, negatives, labels, n, runs, instances=instances,
+                               min_target_negatives=min_target_negatives, executor=None,
+                               checkpoint=os.path.join(checkpoints, config_name(*config)), progress=True)
+        if not res.success:
+            print(f"{config_name(*config)}: {res.message}", file=sys.stderr)
+        results.append(res)
     seconds = time.perf_counter() - start
 
     columns = list(zip(*CONFIGS))
