@@ -31,10 +31,11 @@ network can represent, where that is a convex problem
   best certified run is the reference, which is only an upper bound on the
   minimum.
 
-A limit is *spurious* when it is a certified local minimum (stationary,
-Hessian PSD, null space no larger than the symmetry fibre's tangent space,
-as :meth:`qnb.NetworkLoss.stationarity` decides) whose relative loss exceeds
-the reference by more than :data:`SPURIOUS_RTOL`.
+A limit is *spurious* when it is a certified local minimum (as
+:meth:`qnb.NetworkLoss.stationarity` decides: stationary, Hessian PSD, null
+space no larger than the symmetry fibre's tangent space; or zero loss, a
+global minimum whatever its Hessian) whose relative loss exceeds the
+reference by more than :data:`SPURIOUS_RTOL`.
 
 Runs go through the package's sweep engine (:mod:`qnb._sweep`): any
 executor, a checkpoint file per run, and every failure of one run recorded as
