@@ -84,6 +84,13 @@ from .global_convergence import (
     random_label_curves,
     run_instance,
 )
+from .landscape_census import (
+    LANDSCAPE_CENSUS_SEED,
+    census_instance,
+    census_run,
+    landscape_census,
+    network_global_minimum,
+)
 from .local_convergence import convergence_radius, gauss_newton_rate, loss_decay_rate
 from .two_layer import (
     ACTIVATIONS,
@@ -107,6 +114,7 @@ __all__ = [
     "NetworkLoss",
     "OUTCOME_NAMES",
     "INPUTS",
+    "LANDSCAPE_CENSUS_SEED",
     "MatrixFlow",
     "PopulationLoss",
     "RECOVERY_METHODS",
@@ -146,16 +154,20 @@ __all__ = [
     "instance_data",
     "instance_rng",
     "is_unique_minimizer",
+    "census_instance",
+    "census_run",
     "certify_uniqueness",
     "certify_phaselift",
     "jump_time",
     "labels",
+    "landscape_census",
     "late_eigenvalue",
     "late_loss",
     "log_mean",
     "logistic_fit",
     "loss_decay_rate",
     "nested_instance_data",
+    "network_global_minimum",
     "network_flow",
     "normal_cone_distance",
     "orbit_dimension",

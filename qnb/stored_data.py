@@ -38,6 +38,7 @@ STORED_DATA = {
     "fig2_gd_runs.npz": (445692, "d48e65772178212fce9e4c95b78c00d97230db4d309f5839412e9d5ca54baa86"),
     "fig3_gd_runs.npz": (880811, "96bd52cd39d064a5a9a185542f3685daf2209c802e4a4bbebd86bfd57ed0651e"),
     "global_convergence.npz": (57948, "c92d6a176cbfaf2335b4cf6f59dc6732746b96d9908c91f3a92a960da78cbce2"),
+    "landscape_census.npz": (125861, "e62a142c155e7d275310bc43ff2fe27acd83fdab202231a86afe8ee93488df72"),
     "recovery_thresholds.npz": (39782, "8bb9e2cd89eda3af9537a20bc24e5e3d89a6c3f535a6fb16dbeb52ea30f9e599"),
     "string_profiles.npz": (286002, "5edad9313d12e3f8caad233089542c89bdd3d37cf3f0e0be025352c49f5dbc67"),
     "threshold_scaling.npz": (30514, "d098afd66c7a550fe09ec47163a8f8cfd7e3b3b2b971719e6618a2bf831be370"),

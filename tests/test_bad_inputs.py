@@ -593,6 +593,19 @@ CASES += [
 ]
 
 
+# The landscape census of Theorem 2.1 (statuses and stored claims in tests/test_landscape_census.py).
+CASES += [
+    pytest.param("landscape_census", lambda: qnb.landscape_census(6, 12, 13, "planted", 15, 1), ValueError,
+                 "negatives must be at most k", id="landscape_census-more negatives than units"),
+    pytest.param("census_run", lambda: qnb.census_run(6, 12, 6, "bogus", 15, 0, 0), ValueError,
+                 "labels must be one of", id="census_run-unknown labels"),
+    pytest.param("census_instance", lambda: qnb.census_instance(6, 15, "planted", -1), ValueError,
+                 "instance must be >= 0", id="census_instance-negative instance"),
+    pytest.param("network_global_minimum", lambda: qnb.network_global_minimum(np.eye(3), np.ones(3), 4, 5),
+                 ValueError, "negatives must be at most k", id="network_global_minimum-more negatives than units"),
+]
+
+
 @pytest.mark.parametrize("function, call, expect, match", CASES)
 def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
     with warnings.catch_warnings():
@@ -613,7 +626,7 @@ def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, ma
 EXEMPT = {
     # Containers, constants and records, not functions that check arguments.
     "Result", "RecoveryMethod", "RECOVERY_METHODS", "STORED_DATA", "STRING_PROFILES_SEED", "TEACHERS", "INPUTS",
-    "OUTCOME_NAMES",
+    "OUTCOME_NAMES", "LANDSCAPE_CENSUS_SEED",
     "ACTIVATIONS",
 }
 
