@@ -336,12 +336,16 @@ class NetworkLoss:
     # -- second-order stationarity ----------------------------------------------------------------
 
     def symmetry_dimension(self, theta):
-        """Dimension of the set of ``theta`` with the same function near ``theta``, where known.
+        """``size - rank(dM)``: the directions that leave the function unchanged to first order.
 
         For the quadratic activation the network is ``x^T M x`` with
         ``M = W^T diag(v) W``, so the loss is constant along the fibre of
-        ``theta -> M``; its tangent space has dimension ``size - rank(dM)``
-        and lies in the Hessian's null space. For the other activations no
+        ``theta -> M``. Where that map has constant rank near ``theta`` the
+        fibre is a manifold of this dimension, whose tangent space lies in
+        the Hessian's null space. Where the rank drops at ``theta`` (a zero
+        row of ``W``, or a zero trained ``v_j``), the kernel of ``dM`` is
+        larger than the fibre's tangent space and this number is an upper
+        bound on the fibre's dimension. For the other activations no
         continuous symmetry is known in general and ``None`` is returned.
         """
         if self.activation.name != "quadratic":
@@ -375,10 +379,14 @@ class NetworkLoss:
             eigenvalues below ``-EIG_RTOL max|lambda|`` and within it),
             ``symmetry_dimension`` (quadratic activation; else None) and
             ``certified_minimum``: True at zero loss (a global minimum of a
-            sum of squares); otherwise stationary, no negative eigenvalue, and
-            a null space no larger than the symmetry fibre's tangent space, so
-            the loss grows quadratically in every direction off the fibre (a
-            local minimum; decided for the quadratic activation only, else None).
+            sum of squares); otherwise the second-order test for the quadratic
+            activation: stationary, no negative eigenvalue, and a null space
+            no larger than ``symmetry_dimension``. Where ``theta -> M`` has
+            constant rank near ``theta`` this proves a local minimum (the
+            loss grows quadratically off the fibre); where the rank drops it
+            is the second-order necessary condition with that count, and a
+            local minimum must be confirmed otherwise (the chapter perturbs
+            and descends again). None for the other activations.
         """
         theta = as_array(self.check_theta(theta), "theta", 1)
         loss, scale = self.value(theta), self.gradient_scale(theta)
