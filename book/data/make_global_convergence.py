@@ -29,17 +29,15 @@ interrupted run resumes; ``--workers`` sets the size of the process pool.
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import os
-import shlex
 import sys
 import time
 
 import numpy as np
 
 from qnb.global_convergence import PER_START, global_convergence_probability
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 
 D = 10
 INSTANCES = 12
@@ -53,16 +51,11 @@ PANELS = {
     "fig3a": ("quadratic", 60, (1, 2, 4, 6, 8, 12, 16, 20), 20_301, 100_000),
     "fig3b": ("quadratic", (20, 30, 40, 60, 80, 100, 140), 4, 20_302, 100_000),
 }
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 PER_INSTANCE = ("all_global", "instance_status", "instance_seconds")
 
 
 def command(out, workers):
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    return shlex.join([".venv/bin/python", "book/data/make_global_convergence.py", "--out", out_rel,
-                       "--workers", str(workers)])
+    return script_command("make_global_convergence.py", "--out", output_path(out), "--workers", workers)
 
 
 def run_panel(name, executor, checkpoints):
@@ -82,13 +75,10 @@ def run_panel(name, executor, checkpoints):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
+    parser = output_parser(__doc__)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints", "global_convergence")
+    checkpoints = checkpoint_folder(args.out, "global_convergence")
 
     start = time.perf_counter()
     arrays = {}

@@ -31,15 +31,13 @@ an interrupted run resumes.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import sys
 import time
 
 import numpy as np
 
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 # Names from the module itself: once qnb exports the function landscape_census, ``qnb.landscape_census``
 # is the function, not the module.
 from qnb.landscape_census import (
@@ -65,14 +63,10 @@ CONFIGS = HOLDS + ALL_POSITIVE + FEW_NEGATIVES + K_SCAN
 PER_RUN = RUN_FIELDS + ("at_reference", "spurious", "instance_status", "instance_success",
                                "instance_seconds")
 PER_INSTANCE = ("reference_loss", "reference_kind", "reference_gap", "target_negatives")
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 
 def command(out):
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    return shlex.join([".venv/bin/python", "book/data/make_landscape_census.py", "--out", out_rel])
+    return script_command("make_landscape_census.py", "--out", output_path(out))
 
 
 def config_name(group, k, negatives, labels, n, instances, runs, min_target_negatives):
@@ -100,12 +94,9 @@ def k_scan_fractions(results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
+    parser = output_parser(__doc__)
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints", "landscape_census")
+    checkpoints = checkpoint_folder(args.out, "landscape_census")
 
     start = time.perf_counter()
     results = []

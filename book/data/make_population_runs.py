@@ -24,7 +24,6 @@ resumes where it stopped; delete that folder to recompute from scratch.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import shlex
@@ -34,7 +33,7 @@ import time
 import numpy as np
 
 import qnb
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 
 D = 8
 T_EVAL = np.concatenate([[0.0], np.geomspace(1e-3, 1e4, 71)])
@@ -48,7 +47,6 @@ FIG3_SEED_OFFSET = 30_000
 FLOW_DEFAULTS = {k: p.default for k, p in inspect.signature(qnb.empirical_flow).parameters.items()
                  if k in ("method", "rtol", "atol")}
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 
 def fig2_panels(d=D):
@@ -63,11 +61,7 @@ def fig3_panels(d=D):
 
 def command(runs, out, only):
     """The command, run from the repository root, that regenerates the file ``only``."""
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    return shlex.join([".venv/bin/python", "book/data/make_population_runs.py",
-                       "--runs", str(runs), "--out", out_rel, "--only", only])
+    return script_command("make_population_runs.py", "--runs", runs, "--out", output_path(out), "--only", only)
 
 
 def metadata(runs, out, only, seconds, compute_seconds, n_loaded):
@@ -111,16 +105,13 @@ def sweep(panels, m_star_of, runs, checkpoints, label):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = output_parser(__doc__)
     parser.add_argument("--runs", type=int, default=100, help="runs per panel (default 100)")
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
     parser.add_argument("--only", choices=("fig2", "fig3"), help="make only one of the files")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be >= 1, got {args.runs}")
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints")
+    checkpoints = checkpoint_folder(args.out)
 
     if args.only in (None, "fig2"):
         write_panels(args, "fig2", "m_star", fig2_panels(), lambda m: m, checkpoints)

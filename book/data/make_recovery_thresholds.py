@@ -30,21 +30,18 @@ so an interrupted run resumes; ``--only`` restricts to one method.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import sys
 import time
 
 import numpy as np
 
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 from threshold_table import plan_arrays, threshold_table
 
 SEED_BASE = 20_200_000
 FLOW_TIME = 1e10
 RECOVERY_TOL = 1e-3
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 
 def sweeps():
@@ -64,21 +61,15 @@ def seed(d, m_star):
 
 
 def command(out, only):
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    words = [".venv/bin/python", "book/data/make_recovery_thresholds.py", "--out", out_rel]
-    return shlex.join(words + (["--only", only] if only else []))
+    options = ["--out", output_path(out)] + (["--only", only] if only else [])
+    return script_command("make_recovery_thresholds.py", *options)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
+    parser = output_parser(__doc__)
     parser.add_argument("--only", choices=("certificate", "flow"), help="run one method only")
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints", "recovery_thresholds")
+    checkpoints = checkpoint_folder(args.out, "recovery_thresholds")
 
     plan = [s for s in sweeps() if args.only in (None, s[0])]
     start = time.perf_counter()

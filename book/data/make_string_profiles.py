@@ -20,23 +20,20 @@ resumes.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import sys
 import time
 
 import numpy as np
 
 import qnb
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 
 D_VALUES = (4, 6, 8)
 N_VALUES = (8, 12, 16, 20)
 TRIALS = 10
 N_IMAGES = 100
 M_STAR = 1
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 PER_INSTANCE = ("train_loss", "population_loss", "arclength", "nit", "string_status", "string_success",
                 "flat_start", "flat_count", "flat_length", "unique", "certificate", "flow_gap",
@@ -44,19 +41,13 @@ PER_INSTANCE = ("train_loss", "population_loss", "arclength", "nit", "string_sta
 
 
 def command(out):
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    return shlex.join([".venv/bin/python", "book/data/make_string_profiles.py", "--out", out_rel])
+    return script_command("make_string_profiles.py", "--out", output_path(out))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
+    parser = output_parser(__doc__)
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints", "string_profiles")
+    checkpoints = checkpoint_folder(args.out, "string_profiles")
 
     start = time.perf_counter()
     results = []

@@ -48,20 +48,17 @@ one call with ``--part all`` that loaded every instance from the checkpoints; it
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import sys
 import time
 
 import numpy as np
 
 import qnb
-from provenance import provenance
+from provenance import checkpoint_folder, output_parser, output_path, provenance, script_command
 from threshold_table import plan_arrays, threshold_table
 
 SEED_BASE = 20_200_000
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 METHODS = ("phaselift", "uniqueness")
 PARTS = ("stored", "large", "d512", "all")
 DELTA_SAMPLES = 2000  # statistical dimension: s.e. of delta / d about 0.006 at d = 64, 0.002 at 512
@@ -88,25 +85,18 @@ def seed(d, m_star):
 
 
 def command(out, part, trials_512):
-    out_rel = os.path.relpath(os.path.abspath(out), REPO_ROOT)
-    if out_rel.startswith(os.pardir):
-        out_rel = os.path.abspath(out)
-    words = [".venv/bin/python", "book/data/make_threshold_scaling.py", "--out", out_rel, "--part", part,
-             "--trials-512", str(trials_512)]
-    return shlex.join(words)
+    return script_command("make_threshold_scaling.py", "--out", output_path(out), "--part", part,
+                          "--trials-512", trials_512)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(REPO_ROOT, "book", "data"),
-                        help="output folder (default book/data)")
+    parser = output_parser(__doc__)
     parser.add_argument("--part", choices=PARTS, default="all", help="which sweeps to run (default all)")
     parser.add_argument("--trials-512", type=int, default=30, help="instances at d = 512 (default 30)")
     parser.add_argument("--method", choices=METHODS, help="one method only (to run the two in two processes)")
     parser.add_argument("--no-write", action="store_true", help="fill the checkpoints only, write no file")
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoints = os.path.join(args.out, ".checkpoints", "threshold_scaling")
+    checkpoints = checkpoint_folder(args.out, "threshold_scaling")
 
     plan = [s for s in sweeps(args.part, args.trials_512) if args.method in (None, s[0])]
     start = time.perf_counter()
