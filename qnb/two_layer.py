@@ -526,7 +526,9 @@ def gradient_descent(loss, theta0, step, *, gtol=None, max_steps=100_000, record
         ``losses`` (the recorded history), ``success`` (the gradient reached
         ``gtol``), ``status`` (``STATUS_CONVERGED``, ``STATUS_MAX_STEPS`` or
         ``STATUS_DIVERGED``: non-finite, or the loss rose above its start)
-        and ``message``.
+        and ``message``; at ``STATUS_MAX_STEPS`` the message also says when
+        the loss fell far less than a stable step guarantees, the sign of a
+        step beyond the stability limit.
 
     Examples
     --------
@@ -546,10 +548,35 @@ def gradient_descent(loss, theta0, step, *, gtol=None, max_steps=100_000, record
     theta, gnorm, nsteps, reason, steps, values = _descent_steps(loss, theta, step, gtol, max_steps,
                                                                  record_every)
     status = STATUS_DIVERGED if reason else (STATUS_CONVERGED if gnorm <= gtol else STATUS_MAX_STEPS)
-    return Result(success=status == STATUS_CONVERGED, status=status,
-                  message=DESCENT_MESSAGES[status].format(gnorm=gnorm, gtol=gtol, nsteps=nsteps, reason=reason),
+    message = DESCENT_MESSAGES[status].format(gnorm=gnorm, gtol=gtol, nsteps=nsteps, reason=reason)
+    if status == STATUS_MAX_STEPS:
+        message += _stalled(steps, values, step, gnorm)
+    return Result(success=status == STATUS_CONVERGED, status=status, message=message,
                   theta=theta, loss=loss.value(theta) if not reason else math.nan, gradient_norm=gnorm,
                   nsteps=nsteps, steps=steps, losses=values)
+
+
+def _stalled(steps, values, step, gnorm):
+    """Why a run that used up its steps did not converge, when its history shows it: ``''`` otherwise.
+
+    Below the stability limit each step lowers the loss by at least
+    ``step ||grad||^2 / 2``. A run whose loss fell by less than a thousandth
+    of that over its last recorded interval, with the gradient still large
+    at the end, has a step at or beyond the limit: its iterates oscillate (a
+    period-two cycle keeps the loss bounded, so the divergence check, which
+    compares with the starting loss, does not fire). Only the message says
+    so; the status stays ``STATUS_MAX_STEPS``.
+    """
+    if len(values) < 2:
+        return ""
+    interval = steps[-1] - steps[-2]
+    guaranteed = step * gnorm ** 2 * interval / 2
+    fell = values[-2] - values[-1]
+    if not fell < 1e-3 * guaranteed:
+        return ""
+    return (f"; over the last {interval} steps the loss fell by {fell:.3g}, far less than the "
+            f"{guaranteed:.3g} a stable step guarantees: the step is at or beyond the stability limit "
+            "(the iterates oscillate); decrease step")
 
 
 def polish_stationary_point(loss, theta0, max_nfev=200):

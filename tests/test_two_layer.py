@@ -525,3 +525,21 @@ def test_perturbed_gradient_descent_is_deterministic_for_a_seed():
     assert_array_equal(a.theta, b.theta)
     assert a.nsteps == b.nsteps and a.perturbations == b.perturbations
     assert not np.array_equal(a.theta, c.theta)  # the seed does drive the perturbations
+
+
+def test_gradient_descent_says_when_its_step_makes_it_oscillate():
+    # At n = d(d+1)/2 the exact fit is ill-conditioned and a step set from the data's scale is
+    # beyond the stability limit near it: the iterates settle into a period-two cycle whose loss
+    # stays bounded (so the divergence check does not fire) while the gradient stays large.
+    d, n = 6, 21
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d))
+    y = rng.standard_normal(n) * np.sqrt(2.0)
+    loss = qnb.NetworkLoss(X, y, v=np.r_[np.ones(d), -np.ones(d)])
+    theta0 = loss.random_start(rng)
+    big = qnb.gradient_descent(loss, theta0, 0.0252, gtol=1e-8, max_steps=20_000, record_every=1000)
+    assert big.status == 1 and not big.success
+    assert big.gradient_norm > 1.0 and "the iterates oscillate" in big.message
+    # A stable step that is merely slow is not blamed.
+    small = qnb.gradient_descent(loss, theta0, 0.001, gtol=1e-8, max_steps=20_000, record_every=100)
+    assert small.status == 1 and "oscillate" not in small.message
