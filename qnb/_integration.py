@@ -213,6 +213,15 @@ def _steps_to(t, target, step, budget):
     return (n_full, rest) if n_full + (rest > 0) <= budget else None
 
 
+def loss_ceiling(start, at_zero):
+    """The highest loss a stable descent from a start of loss ``start`` may show: above it, it diverged.
+
+    ``at_zero`` is the loss at the zero state; the slack scales with it too, for a
+    start at a minimizer (round-off there).
+    """
+    return start + _LOSS_RISE_RTOL * (start + at_zero)
+
+
 def _divergence_check(loss, state):
     """``check(state)``: why the iterates diverged, or ``''`` when they did not.
 
@@ -221,8 +230,7 @@ def _divergence_check(loss, state):
     does, so a rise means the step is too large, before the iterates overflow.
     """
     start = loss(state)
-    # The slack scales with the loss at zero too, for a start at a minimizer (round-off there).
-    ceiling = start + _LOSS_RISE_RTOL * (start + loss(np.zeros_like(state)))
+    ceiling = loss_ceiling(start, loss(np.zeros_like(state)))
 
     def check(current):
         if not np.isfinite(current).all():

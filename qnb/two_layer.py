@@ -34,7 +34,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.special import erf, expit
 
-from ._integration import WEIGHT_METHODS, fixed_steps, integrate, solver_options
+from ._integration import WEIGHT_METHODS, fixed_steps, integrate, loss_ceiling, solver_options
 from ._validation import as_array, as_data, as_real, as_rng, check_choice, check_int, check_positive
 from .result import Result
 
@@ -479,7 +479,7 @@ def network_flow(loss, theta0, t_eval, method="LSODA", rtol=1e-9, atol=1e-12, st
 def _descent_steps(loss, theta, step, gtol, max_steps, record_every):
     """Gradient descent until ``||grad|| <= gtol``; the state, the counts, the history and why it stopped."""
     start = loss.value(theta)
-    ceiling = start + 1e-8 * (start + loss.zero_network_loss())
+    ceiling = loss_ceiling(start, loss.zero_network_loss())
     steps, values, nsteps, reason = [0], [start], 0, ""
     g = loss.gradient(theta)
     gnorm = float(np.linalg.norm(g))
