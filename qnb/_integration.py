@@ -145,11 +145,13 @@ class _CheckedField:
         return J
 
 
-def _march(solver, field, t_eval, states):
+def _march(solver, field, t_eval, states, stop=None):
     """Step ``solver`` to its end, writing ``states`` at the ``t_eval`` it passes; status, last time, reason.
 
     The same steps and interpolants as :func:`scipy.integrate.solve_ivp`,
     so the same numbers, but the outputs reached before a failure are kept.
+    With ``stop``, a step after which ``stop(y)`` holds ends the run: the
+    outputs not reached yet repeat that state, and the reason is ``"stopped"``.
     """
     filled = 0
     while solver.status == "running":
@@ -162,15 +164,21 @@ def _march(solver, field, t_eval, states):
             filled = reached
         if not field.finite(solver.y):
             return STATUS_DIVERGED, solver.t, ""
+        if stop is not None and stop(solver.y):
+            states[filled:] = solver.y
+            return STATUS_SUCCESS, solver.t, "stopped"
     return STATUS_SUCCESS, solver.t, ""
 
 
-def integrate(flow, y0, t_eval, method, rtol, atol, jac=None):
+def integrate(flow, y0, t_eval, method, rtol, atol, jac=None, stop=None):
     """Solve ``dy/dt = flow(t, y)`` from ``t = 0``: the states at ``t_eval`` (NaN after a failure), a ``Result``.
 
     Never hangs and never raises for a run that breaks down numerically:
     such a run ends with ``STATUS_DIVERGED`` or ``STATUS_FAILED`` and a
-    message saying where and why (see :class:`_CheckedField`).
+    message saying where and why (see :class:`_CheckedField`). With
+    ``stop`` (a predicate on the state), the run ends after the first step
+    at which it holds; the ``Result`` then has ``stopped_at``, that step's
+    time (None when the run went to the end).
     """
     field = _CheckedField(flow, jac, y0.size)
     options = {"jac": field.jac} if jac is not None and method in IMPLICIT_METHODS else {}
@@ -179,9 +187,9 @@ def integrate(flow, y0, t_eval, method, rtol, atol, jac=None):
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             solver = SOLVERS[method](field.rhs, 0.0, y0, float(t_eval[-1]), rtol=rtol, atol=atol, **options)
-            status, t, reason = _march(solver, field, t_eval, states)
-        except _Stop as stop:
-            status, t, reason = stop.status, stop.t, stop.reason
+            status, t, reason = _march(solver, field, t_eval, states, stop)
+        except _Stop as halt:
+            status, t, reason = halt.status, halt.t, halt.reason
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
             if field.raised:  # raised by the flow itself: a bug to see, not a numerical breakdown
                 raise
@@ -189,13 +197,16 @@ def integrate(flow, y0, t_eval, method, rtol, atol, jac=None):
             status, reason = STATUS_FAILED, f"the integrator's arithmetic broke down at t={t:.3g} ({err})"
     if status == STATUS_SUCCESS and not np.isfinite(states).all():
         status, t = STATUS_DIVERGED, float(t_eval[np.argmin(np.isfinite(states).all(axis=1))])
-    return states, Result(
+    result = Result(
         success=status == STATUS_SUCCESS,
         status=status,
         message=INTEGRATOR_MESSAGES[status].format(t=t, reason=reason),
         method=method,
         **{count: int(getattr(solver, count, 0)) for count in ("nfev", "njev", "nlu")},
     )
+    if stop is not None:
+        result["stopped_at"] = float(t) if status == STATUS_SUCCESS and reason == "stopped" else None
+    return states, result
 
 
 def _steps_to(t, target, step, budget):
