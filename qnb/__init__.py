@@ -101,6 +101,16 @@ from .two_layer import (
     perturbed_gradient_descent,
     polish_stationary_point,
 )
+from .perfect_minima import (
+    Branch,
+    branch_hessian,
+    branch_profile,
+    function_error,
+    perfect_branches,
+    separation_test,
+    teacher_student_loss,
+)
+from .branch_flow import algebraic_decay_exponent, approach_direction, flow_to_limit, soft_direction_law
 from .result import Result
 from .figure_explorer import explore
 from .stored_data import STORED_DATA, fetch_stored_data
@@ -110,6 +120,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "Branch",
     "EmpiricalLoss",
     "NetworkLoss",
     "OUTCOME_NAMES",
@@ -203,4 +214,15 @@ __all__ = [
     "string_profiles_seed",
     "teacher_spectrum",
     "weight_flow",
+    # Branches of perfect global minima (seed 004).
+    "algebraic_decay_exponent",
+    "approach_direction",
+    "branch_hessian",
+    "branch_profile",
+    "flow_to_limit",
+    "function_error",
+    "perfect_branches",
+    "separation_test",
+    "soft_direction_law",
+    "teacher_student_loss",
 ]

@@ -606,6 +606,50 @@ CASES += [
 ]
 
 
+# Branches of perfect global minima and the flow near them (seed 004; statuses in
+# tests/test_perfect_minima.py and tests/test_branch_flow.py).
+_X4 = np.array([-0.8, -0.2, 0.3, 0.9])
+_TWO = qnb.perfect_branches(2, [1.0], [0.5])
+_EXP4 = qnb.teacher_student_loss(_X4, [1.0], [0.5], 2)
+_Q1 = np.array([0.5, -1.0, 1.0, 0.0])
+CASES += [
+    pytest.param("Branch", lambda: qnb.Branch([[0], [0, 1]], [0, None], [1.0], [0.5]), ValueError,
+                 "blocks must partition", id="Branch-unit in two blocks"),
+    pytest.param("perfect_branches", lambda: qnb.perfect_branches(2, [1.0, 0.0], [0.5, 0.2]), ValueError,
+                 "a_star must have no zero entry", id="perfect_branches-zero target unit"),
+    pytest.param("perfect_branches", lambda: qnb.perfect_branches(1, [1.0, 2.0], [0.5, 0.2]), ValueError,
+                 "m must be at least the target width", id="perfect_branches-student narrower than target"),
+    pytest.param("teacher_student_loss", lambda: qnb.teacher_student_loss(np.ones((4, 2)), [1.0], [0.5], 2),
+                 ValueError, "x must have d = 1 columns", id="teacher_student_loss-wrong input dimension"),
+    pytest.param("function_error", lambda: qnb.function_error(_EXP4, _TWO[0], _Q1, np.ones((3, 2))), ValueError,
+                 "must have d = 1 columns", id="function_error-wrong test inputs"),
+    pytest.param("branch_hessian", lambda: qnb.branch_hessian(qnb.teacher_student_loss(_X4, [1.0], [0.5], 3),
+                                                              _TWO[0], _Q1), ValueError,
+                 "loss must have trained output weights and size 4", id="branch_hessian-loss of another width"),
+    pytest.param("separation_test", lambda: qnb.separation_test(_EXP4, _TWO[0], _Q1, 0.0), ValueError,
+                 "radius must be finite and > 0", id="separation_test-zero radius"),
+    pytest.param("separation_test", lambda: qnb.separation_test(_EXP4, _TWO[2], [0.5, 0.5, 1.0, 0.0], 0.1),
+                 FAILURE, "meets another branch", id="separation_test-sphere meets another branch"),
+    pytest.param("branch_profile", lambda: qnb.branch_profile(_X4, _TWO[0], [1, 2, 5]), ValueError,
+                 "n_values must be increasing and at most len", id="branch_profile-more samples than inputs"),
+    pytest.param("branch_profile", lambda: qnb.branch_profile(_X4, _TWO[0], [1, 2], theta=[0.4, 0.5, 1.0, 0.0]),
+                 ValueError, "theta must be a point of the branch", id="branch_profile-point off the branch"),
+    pytest.param("algebraic_decay_exponent", lambda: qnb.algebraic_decay_exponent([1.0, 2.0], [1.0, 0.5], 2.0, 1.0),
+                 ValueError, "t_min must be < t_max", id="algebraic_decay_exponent-empty window"),
+    pytest.param("algebraic_decay_exponent",
+                 lambda: qnb.algebraic_decay_exponent(np.logspace(0, 2, 9), np.logspace(0, -4, 9), 1.0, 100.0),
+                 FAILURE, "at least 3 decades", id="algebraic_decay_exponent-two decades counted a fit"),
+    pytest.param("approach_direction", lambda: qnb.approach_direction(_TWO[0], np.ones((2, 3)), np.ones(4)),
+                 ValueError, "must have length size = 4", id="approach_direction-wrong length"),
+    pytest.param("flow_to_limit", lambda: qnb.flow_to_limit(_EXP4, _Q1, [0.0, 1.0], method="gd"), ValueError,
+                 "method must be one of", id="flow_to_limit-fixed steps"),
+    pytest.param("flow_to_limit", lambda: qnb.flow_to_limit(_EXP4, _Q1[:3], [0.0, 1.0]), ValueError,
+                 r"theta0 must have shape \(4,\)", id="flow_to_limit-theta0 wrong length"),
+    pytest.param("soft_direction_law", lambda: qnb.soft_direction_law(_EXP4, _TWO[0], _Q1), FAILURE,
+                 "misses 0 normal directions", id="soft_direction_law-Morse-Bott point counted a law"),
+]
+
+
 @pytest.mark.parametrize("function, call, expect, match", CASES)
 def test_bad_input_gives_an_error_or_a_failure_status(function, call, expect, match):
     with warnings.catch_warnings():
