@@ -289,6 +289,11 @@ def perfect_branches(m, a_star, w_star):
     return branches
 
 
+def _target_outputs(X, a_star, w_star, activation):
+    """``f*(x_i)``: the target is itself a network of width ``k`` with output weights ``a_star``."""
+    return NetworkLoss(X, np.zeros(X.shape[0]), activation, v=a_star).predict(w_star.ravel())
+
+
 def teacher_student_loss(x, a_star, w_star, m, activation="exponential"):
     """The empirical loss of a width-``m`` student with trained output weights on the target's labels.
 
@@ -312,9 +317,7 @@ def teacher_student_loss(x, a_star, w_star, m, activation="exponential"):
     X = as_array(x, "x", 1)[:, None] if np.ndim(x) == 1 else as_array(x, "x", 2)
     if X.shape[1] != w_star.shape[1]:
         raise ValueError(f"x must have d = {w_star.shape[1]} columns, got shape {X.shape}")
-    target = NetworkLoss(X, np.zeros(X.shape[0]), activation, v=a_star)
-    y = target.predict(w_star.ravel())
-    return NetworkLoss(X, y, activation, k=check_int(m, "m"))
+    return NetworkLoss(X, _target_outputs(X, a_star, w_star, activation), activation, k=check_int(m, "m"))
 
 
 def check_branch_loss(loss, branch):
@@ -334,7 +337,7 @@ def function_error(loss, branch, theta, x_test):
     X = as_array(x_test, "x_test", 1)[:, None] if np.ndim(x_test) == 1 else as_array(x_test, "x_test", 2)
     if X.shape[1] != branch.d:
         raise ValueError(f"x_test must have d = {branch.d} columns, got shape {X.shape}")
-    target = NetworkLoss(X, np.zeros(X.shape[0]), loss.activation, v=branch.a_star).predict(branch.w_star.ravel())
+    target = _target_outputs(X, branch.a_star, branch.w_star, loss.activation)
     f = loss.predict(loss.check_theta(theta), X)
     return float(np.max(np.abs(f - target)) / np.max(np.abs(target)))
 
