@@ -420,7 +420,7 @@ def _start(loss, theta0):
 
 
 def network_flow(loss, theta0, t_eval, method="LSODA", rtol=1e-9, atol=1e-12, step=None,
-                 max_steps=10_000_000):
+                 max_steps=10_000_000, stop_rtol=None):
     """Gradient flow ``d theta / dt = -grad L(theta)`` of a :class:`NetworkLoss`.
 
     The same conventions as :func:`qnb.weight_flow`: SciPy's integrators with
@@ -444,13 +444,18 @@ def network_flow(loss, theta0, t_eval, method="LSODA", rtol=1e-9, atol=1e-12, st
         Step size of ``'gd'`` (required there).
     max_steps : int
         Cap on the number of ``'gd'`` steps.
+    stop_rtol : float, optional
+        Integrators only: end the run after the first step at which the loss
+        is at most ``stop_rtol`` times the zero network's; the later output
+        times repeat that state (see :func:`qnb.flow_to_limit`).
 
     Returns
     -------
     Result
         ``t``, ``theta`` (shape ``(len(t), size)``, NaN after a failure),
         ``loss`` at each time, ``success``, ``status``, ``message``,
-        ``method`` and counts, as in :func:`qnb.weight_flow`.
+        ``method`` and counts, as in :func:`qnb.weight_flow`; with
+        ``stop_rtol``, also ``stopped_at`` (the time of that step, or None).
 
     Examples
     --------
@@ -465,14 +470,23 @@ def network_flow(loss, theta0, t_eval, method="LSODA", rtol=1e-9, atol=1e-12, st
     theta0 = _start(loss, theta0)
     options = solver_options(t_eval, method, WEIGHT_METHODS, rtol, atol, step, max_steps)
     t_eval = options["t_eval"]
+    stop = None
+    if stop_rtol is not None:
+        if options["method"] == "gd":
+            raise ValueError("stop_rtol applies to the integrators, not to method='gd'")
+        floor = check_positive(stop_rtol, "stop_rtol") * loss.zero_network_loss()
+        stop = lambda th: loss.value(th) <= floor  # noqa: E731
     if options["method"] == "gd":
         traj, result = fixed_steps(theta0, lambda th, h: th - h * loss.gradient(th), t_eval, options["step"],
                                    options["max_steps"], loss.value)
     else:
         traj, result = integrate(lambda t, th: -loss.gradient(th), theta0, t_eval, options["method"],
-                                 options["rtol"], options["atol"], lambda t, th: -loss.hessian(th))
+                                 options["rtol"], options["atol"], lambda t, th: -loss.hessian(th), stop=stop)
     values = np.array([loss.value(th) if np.all(np.isfinite(th)) else np.nan for th in traj])
     result.update(t=t_eval, theta=traj, loss=values)
+    if result.get("stopped_at") is not None:
+        result.message = (f"the loss fell to {stop_rtol:g} of the zero network's at t = "
+                          f"{result.stopped_at:.3g}; the later output times repeat that state")
     return result
 
 
