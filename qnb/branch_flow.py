@@ -29,13 +29,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import least_squares
 
-from ._integration import IMPLICIT_METHODS, integrate, solver_options
-from ._validation import as_array, check_positive
-from .perfect_minima import HESSIAN_RANK_RTOL, Branch, check_branch_loss
+from ._integration import IMPLICIT_METHODS
+from ._validation import as_array, check_choice, check_positive
+from .perfect_minima import Branch, branch_hessian, check_branch_loss, least_loss
 from .result import Result
-from .two_layer import check_loss_object
+from .two_layer import network_flow
 
 MIN_EXPONENT_DECADES = 3.0
 """An algebraic exponent is fitted over at least this many decades of time."""
@@ -93,15 +92,8 @@ def flow_to_limit(loss, theta0, t_eval, *, method="LSODA", rtol=1e-11, atol=1e-1
         As :func:`~qnb.network_flow`, with ``stopped_at`` (the time at which
         the loss reached round-off, or None).
     """
-    loss = check_loss_object(loss)
-    theta0 = as_array(loss.check_theta(theta0, "theta0"), "theta0", 1)
-    options = solver_options(t_eval, method, IMPLICIT_METHODS, rtol, atol, None, 1)
-    floor = ROUND_OFF_RTOL * loss.zero_network_loss()
-    traj, result = integrate(lambda t, th: -loss.gradient(th), theta0, options["t_eval"], options["method"],
-                             options["rtol"], options["atol"], lambda t, th: -loss.hessian(th),
-                             stop=lambda th: loss.value(th) <= floor)
-    values = np.array([loss.value(th) if np.all(np.isfinite(th)) else np.nan for th in traj])
-    result.update(t=options["t_eval"], theta=traj, loss=values)
+    check_choice(method, "method", IMPLICIT_METHODS)
+    result = network_flow(loss, theta0, t_eval, method=method, rtol=rtol, atol=atol, stop_rtol=ROUND_OFF_RTOL)
     if result.stopped_at is not None:
         result.message = (f"the loss reached round-off at t = {result.stopped_at:.3g}; "
                           "the later output times repeat that state")
@@ -175,27 +167,10 @@ def algebraic_decay_exponent(t, values, t_min, t_max):
                   local_exponents=local)
 
 
-def _split_normal_space(loss, branch, theta):
-    """The Hessian's eigenvectors in the normal space, split at ``HESSIAN_RANK_RTOL``: (soft, stiff)."""
-    H = loss.hessian(theta)
-    N = branch.normal
-    lam, vec = np.linalg.eigh(N.T @ H @ N)
-    cut = HESSIAN_RANK_RTOL * max(float(lam[-1]), 0.0)
-    return N @ vec[:, lam <= cut], N @ vec[:, lam > cut]
-
-
 def _effective_loss(loss, theta, soft, stiff, tau):
     """``min`` over the stiff coordinates of ``L(theta + tau soft + stiff y)``."""
-    scale = 1.0 / math.sqrt(2 * loss.n)
     centre = theta + tau * soft
-
-    def residuals(y):
-        return scale * loss.residuals(centre + stiff @ y)
-
-    method = "lm" if loss.n >= stiff.shape[1] else "trf"
-    sol = least_squares(residuals, np.zeros(stiff.shape[1]), method=method, xtol=1e-15, ftol=1e-15,
-                        gtol=1e-15, max_nfev=500)
-    return 2.0 * float(sol.cost)
+    return least_loss(loss, lambda y: centre + stiff @ y, np.zeros(stiff.shape[1]), 500)[0]
 
 
 def soft_direction_law(loss, branch, theta):
@@ -227,7 +202,9 @@ def soft_direction_law(loss, branch, theta):
     """
     loss = check_branch_loss(loss, branch)
     theta = loss.check_theta(theta)
-    soft, stiff = _split_normal_space(loss, branch, theta)
+    hess = branch_hessian(loss, branch, theta)
+    missed = branch.codimension - hess.normal_rank     # eigenvalues ascending: the zeros first
+    soft, stiff = hess.normal_vectors[:, :missed], hess.normal_vectors[:, missed:]
     if soft.shape[1] != 1:
         return Result(success=False, status=STATUS_NOT_ONE_SOFT, direction=None, quartic=math.nan,
                       quartic_spread=math.nan, exponent=math.nan, loss_constant=math.nan,

@@ -80,9 +80,14 @@ def _set_partitions(items):
             yield partition[:i] + [[first] + partition[i]] + partition[i + 1:]
 
 
+def _as_rows(values, name):
+    """A 2-D array of rows; a 1-D array is one column (scalar inputs, scalar weights: ``d = 1``)."""
+    return as_array(values, name, 1)[:, None] if np.ndim(values) == 1 else as_array(values, name, 2)
+
+
 def _as_target(a_star, w_star):
     a_star = as_array(a_star, "a_star", 1)
-    w_star = as_array(w_star, "w_star", 2) if np.ndim(w_star) == 2 else as_array(w_star, "w_star", 1)[:, None]
+    w_star = _as_rows(w_star, "w_star")
     if w_star.shape[0] != a_star.size:
         raise ValueError(f"w_star must have one row per target unit ({a_star.size}), got shape {w_star.shape}")
     if np.any(a_star == 0):
@@ -314,7 +319,7 @@ def teacher_student_loss(x, a_star, w_star, m, activation="exponential"):
         With ``k = m`` trained output weights; ``theta = (W.ravel(), a)``.
     """
     a_star, w_star = _as_target(a_star, w_star)
-    X = as_array(x, "x", 1)[:, None] if np.ndim(x) == 1 else as_array(x, "x", 2)
+    X = _as_rows(x, "x")
     if X.shape[1] != w_star.shape[1]:
         raise ValueError(f"x must have d = {w_star.shape[1]} columns, got shape {X.shape}")
     return NetworkLoss(X, _target_outputs(X, a_star, w_star, activation), activation, k=check_int(m, "m"))
@@ -334,7 +339,7 @@ def check_branch_loss(loss, branch):
 def function_error(loss, branch, theta, x_test):
     """``max |f(x) - f*(x)| / max |f*(x)|`` over ``x_test``: zero exactly at perfect points."""
     loss = check_branch_loss(loss, branch)
-    X = as_array(x_test, "x_test", 1)[:, None] if np.ndim(x_test) == 1 else as_array(x_test, "x_test", 2)
+    X = _as_rows(x_test, "x_test")
     if X.shape[1] != branch.d:
         raise ValueError(f"x_test must have d = {branch.d} columns, got shape {X.shape}")
     target = _target_outputs(X, branch.a_star, branch.w_star, loss.activation)
@@ -366,7 +371,10 @@ def branch_hessian(loss, branch, theta):
         ``smallest_nonzero`` (relative to the largest eigenvalue: the
         margins on both sides of the rank cut), ``tangent_leak`` (the
         largest entry of the Hessian along the branch, relative; zero in
-        exact arithmetic).
+        exact arithmetic) and ``normal_vectors`` (``size x codimension``,
+        the eigenvectors of ``normal_eigenvalues`` in the parameter space:
+        the first ``codimension - normal_rank`` span the normal directions
+        the Hessian misses).
     """
     loss = check_branch_loss(loss, branch)
     theta = loss.check_theta(theta)
@@ -376,7 +384,7 @@ def branch_hessian(loss, branch, theta):
     if top <= 0:
         raise ValueError("the Hessian at theta is zero; theta is no point of a branch with n >= 1 samples")
     cut = HESSIAN_RANK_RTOL * top
-    normal = np.linalg.eigvalsh(branch.normal.T @ H @ branch.normal)
+    normal, vectors = np.linalg.eigh(branch.normal.T @ H @ branch.normal)
     nonzero = normal[normal > cut]
     leak = float(np.max(np.abs(H @ branch.directions))) / top if branch.dimension else 0.0
     zeros = lam[lam <= cut]
@@ -385,17 +393,24 @@ def branch_hessian(loss, branch, theta):
                   normal_rank=int(nonzero.size), morse_bott=bool(nonzero.size == branch.codimension),
                   smallest_normal=float(nonzero[0]) if nonzero.size else math.nan,
                   largest_zero=float(np.max(np.abs(zeros))) / top if zeros.size else 0.0,
-                  smallest_nonzero=float(lam[lam > cut][0]) / top, tangent_leak=leak)
+                  smallest_nonzero=float(lam[lam > cut][0]) / top, tangent_leak=leak,
+                  normal_vectors=branch.normal @ vectors)
 
 
-def _sphere_residuals(loss, centre, basis, radius):
-    scale = 1.0 / math.sqrt(2 * loss.n)           # L = |residuals|^2 exactly
+def least_loss(loss, point_of, x0, max_nfev):
+    """``min L(point_of(x))`` by least squares on the residuals from ``x0``: the least loss and its ``x``.
 
-    def residuals(u):
-        nu = np.linalg.norm(u)
-        return scale * loss.residuals(centre + radius * (basis @ u) / nu)
-
-    return residuals
+    Levenberg-Marquardt where there are at least as many residuals as
+    unknowns (it needs that), a trust-region method below; tolerances at
+    round-off, so that a true zero of the loss is driven to ``L ~ 1e-30``
+    relative. Used by :func:`separation_test` over a sphere and by
+    :func:`qnb.soft_direction_law` over the stiff coordinates.
+    """
+    scale = 1.0 / math.sqrt(2 * loss.n)           # L = |scaled residuals|^2 exactly
+    sol = least_squares(lambda x: scale * loss.residuals(point_of(x)), x0,
+                        method="lm" if loss.n >= x0.size else "trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                        max_nfev=max_nfev)
+    return 2.0 * float(sol.cost), sol.x
 
 
 def separation_test(loss, branch, theta, radius, *, n_starts=12, x_test=None, rng=0):
@@ -447,16 +462,12 @@ def separation_test(loss, branch, theta, radius, *, n_starts=12, x_test=None, rn
             raise ValueError("x_test is required when d > 1")
         x_test = np.linspace(-1.0, 1.0, 201)
     rng = as_rng(rng)
-    residuals = _sphere_residuals(loss, theta, branch.normal, radius)
-    # Levenberg-Marquardt needs at least as many residuals as unknowns; below that, trust region.
-    method = "lm" if loss.n >= branch.codimension else "trf"
-    best = None
-    for _ in range(n_starts):
-        u0 = rng.standard_normal(branch.codimension)
-        sol = least_squares(residuals, u0, method=method, xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000)
-        if best is None or sol.cost < best.cost:
-            best = sol
-    theta_min = theta + radius * (branch.normal @ best.x) / np.linalg.norm(best.x)
+
+    def on_sphere(u):
+        return theta + radius * (branch.normal @ u) / np.linalg.norm(u)
+
+    runs = [least_loss(loss, on_sphere, rng.standard_normal(branch.codimension), 2000) for _ in range(n_starts)]
+    theta_min = on_sphere(min(runs, key=lambda run: run[0])[1])
     value = loss.value(theta_min)
     relative = value / loss.zero_network_loss()
     zero = relative <= SPHERE_ZERO_RTOL
@@ -510,7 +521,7 @@ def branch_profile(x, branch, n_values, *, theta=None, radius=0.1, point_seed=0,
     """
     if not isinstance(branch, Branch):
         raise TypeError(f"branch must be a Branch, got {type(branch).__name__}")
-    X = as_array(x, "x", 1)[:, None] if np.ndim(x) == 1 else as_array(x, "x", 2)
+    X = _as_rows(x, "x")
     n_values = [check_int(n, "n_values entry") for n in n_values]
     if not n_values or any(b <= a for a, b in zip(n_values, n_values[1:])) or n_values[-1] > X.shape[0]:
         raise ValueError(f"n_values must be increasing and at most len(x) = {X.shape[0]}, got {n_values}")
